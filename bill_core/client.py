@@ -1,0 +1,424 @@
+"""The one HTTP client every BILL call goes through (tap streams, target sinks, sign-in).
+
+`BillClient` is a `requests.Session` so the SDK's REST streams can use it as their
+`requests_session`; its `send` adds, around every request:
+
+- a concurrency gate: at most `max_concurrent_requests` in flight (BILL: 3 per developer key
+  and organization, BDC_1322 beyond; https://developer.bill.com/docs/api-rate-limits);
+- the session headers, with transparent re-login on 401 BDC_1109 (one login per expiry);
+- retries with exponential backoff and jitter on 5xx, 429, BDC_1322, network errors and
+  truncated or malformed bodies (BILL prescribes 2^n-second client backoff);
+- typed errors (`bill_core.errors`) decided by the BDC code in the body, whatever the status;
+- no retry of a write whose outcome is unknown: `BillAmbiguousWriteError` tells the caller to
+  look before it writes again (BILL has no idempotency key).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+import backoff
+import requests
+import simplejson
+from requests.adapters import HTTPAdapter
+
+from bill_core import errors
+from bill_core.auth import BillAuth
+from bill_core.errors import (
+    BillAmbiguousWriteError,
+    BillAuthError,
+    BillError,
+    BillErrorDetail,
+    BillPermissionError,
+    BillRateLimitError,
+    BillRequestError,
+    BillTransientError,
+)
+from bill_core.settings import ConnectionSettings
+
+LOGGER = logging.getLogger("bill_core")
+
+_NETWORK_ERRORS = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    ConnectionResetError,
+)
+#: POSTs that are safe to repeat: sign-in, and archive/restore (idempotent in BILL:
+#: archiving an archived object answers 200).
+_REPEATABLE_POST_SUFFIXES = ("/v3/login", "/Login.json", "/v3/logout", "/archive", "/restore")
+#: Consecutive BDC_1109 answers on fresh sessions before giving up (BILL rejects every session).
+_MAX_RELOGINS_PER_REQUEST = 2
+_BODY_ATTRIBUTE = "_bill_json"
+_MISSING = object()
+
+
+class ClientStats:
+    """Counters for the end-of-run summary line (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests = 0
+        self.retries = 0
+        self.relogins = 0
+        self.codes: Counter[str] = Counter()
+        self.peak_in_flight = 0
+        self._in_flight = 0
+
+    def started(self) -> None:
+        with self._lock:
+            self.requests += 1
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+
+    def finished(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def count(self, *, retry: bool = False, relogin: bool = False, code: str | None = None) -> None:
+        with self._lock:
+            self.retries += retry
+            self.relogins += relogin
+            if code:
+                self.codes[code] += 1
+
+
+def json_body(response: requests.Response) -> Any:
+    """The response's JSON (money as Decimal), parsed once by the client and cached."""
+    cached = getattr(response, _BODY_ATTRIBUTE, _MISSING)
+    if cached is _MISSING:
+        cached = _parse(response)
+        setattr(response, _BODY_ATTRIBUTE, cached)
+    return cached
+
+
+def _parse(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    return json.loads(response.content, parse_float=Decimal)
+
+
+def next_hour_utc(now: dt.datetime | None = None) -> dt.datetime:
+    """When BILL's hourly request window resets (the start of the next hour)."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+
+
+class BillClient(requests.Session):
+    """A requests session that speaks BILL: gate, session, retries, typed errors."""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.verify = True  # TLS verification is never turned off against BILL's hosts.
+        self.headers["Accept"] = "application/json"
+        adapter = HTTPAdapter(
+            pool_connections=4, pool_maxsize=max(8, 2 * settings.max_concurrent_requests)
+        )
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
+        self.bill_auth = BillAuth(settings)
+        self.bill_auth.bind(self._sign_in_post)
+        self._gate = threading.BoundedSemaphore(settings.max_concurrent_requests)
+        self.stats = ClientStats()
+        self.hourly_limit_reached: BillRateLimitError | None = None
+
+    # -- public helpers -------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        return f"{self.settings.base_url}{path}"
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """Send one BILL call and return its JSON body (None when empty)."""
+        data = (
+            None
+            if body is None
+            else simplejson.dumps(body, use_decimal=True, default=_json_default)
+        )
+        headers = {"Content-Type": "application/json"} if data is not None else None
+        response = self.request(
+            method,
+            self.url(path),
+            params=params,
+            data=data,
+            headers=headers,
+            timeout=self.settings.request_timeout,
+        )
+        return json_body(response)
+
+    # -- transport ------------------------------------------------------------------------
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Send with gate, session, retries and BILL error mapping (the SDK calls this too)."""
+        kwargs.setdefault("timeout", self.settings.request_timeout)
+        authenticated = not _is_sign_in(request)
+        idempotent = _is_idempotent(request)
+        waits = backoff.expo(factor=self.settings.retry_initial_wait, max_value=60)
+        next(waits)  # python-backoff's generators yield once before the first value
+        attempt = relogins = 0
+        while True:
+            generation = self.bill_auth.apply(request).generation if authenticated else 0
+            try:
+                response = self._send_gated(request, **kwargs)
+                # A 2xx body must be JSON (else it was cut or garbled: retry); error bodies
+                # may be a gateway's HTML, read leniently.
+                body = json_body(response) if response.status_code < 400 else _lenient(response)
+            except (*_NETWORK_ERRORS, ValueError) as exc:
+                reason = _describe(exc)
+                if not idempotent and _may_have_been_sent(exc):
+                    msg = f"{request.method} {_path(request)} got no usable answer ({reason})"
+                    raise BillAmbiguousWriteError(
+                        msg, hint="look the object up in BILL before sending it again"
+                    ) from None
+                attempt = self._retry_or_raise(request, attempt, waits, reason)
+                continue
+            details = errors.parse_error_body(body) if response.status_code >= 400 else []
+            code = next((d.code for d in details if d.code), None)
+            if code:
+                self.stats.count(code=code)
+            if code == errors.SESSION_INVALID or (
+                response.status_code == 401 and code is None and authenticated
+            ):
+                if not authenticated:
+                    raise self._error(request, response, details, code)
+                relogins += 1
+                if relogins > _MAX_RELOGINS_PER_REQUEST:
+                    msg = "BILL rejected every new session for this call"
+                    raise BillAuthError(msg, code=code, status=response.status_code)
+                if self.bill_auth.invalidate(generation):
+                    self.stats.count(relogin=True)
+                    LOGGER.info("BILL session expired (%s); signing in again", code or "401")
+                continue
+            if code == errors.HOURLY_LIMIT:
+                raise self._hourly_limit(request, response, details)
+            retriable = (
+                code == errors.CONCURRENCY_LIMIT
+                or response.status_code == 429
+                or response.status_code >= 500
+            )
+            if retriable:
+                # A 5xx on a create may come after BILL stored it; 429/BDC_1322 are refusals.
+                rejected_before_processing = code == errors.CONCURRENCY_LIMIT or (
+                    response.status_code == 429
+                )
+                if not idempotent and not rejected_before_processing:
+                    msg = f"{request.method} {_path(request)} answered {response.status_code}"
+                    raise BillAmbiguousWriteError(
+                        msg, hint="look the object up in BILL before sending it again"
+                    )
+                reason = f"{response.status_code} {code or response.reason}"
+                attempt = self._retry_or_raise(request, attempt, waits, reason)
+                continue
+            if response.status_code >= 400:
+                raise self._error(request, response, details, code)
+            return response
+
+    def _send_gated(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        with self._gate:
+            self.stats.started()
+            try:
+                return super().send(request, **kwargs)
+            finally:
+                self.stats.finished()
+
+    def _retry_or_raise(
+        self, request: requests.PreparedRequest, attempt: int, waits: Iterator[float], reason: str
+    ) -> int:
+        attempt += 1
+        if attempt > self.settings.max_retries:
+            msg = (
+                f"{request.method} {_path(request)} failed after "
+                f"{self.settings.max_retries} retries ({reason})"
+            )
+            raise BillTransientError(
+                msg, hint="BILL or the network is failing; run again later (state is saved)"
+            )
+        wait = next(waits)
+        wait = wait / 2 + random.uniform(0, wait / 2)  # "equal jitter": spread, never zero
+        self.stats.count(retry=True)
+        LOGGER.warning(
+            "BILL call %s %s: %s; retry %d/%d in %.2f s",
+            request.method,
+            _path(request),
+            reason,
+            attempt,
+            self.settings.max_retries,
+            wait,
+        )
+        time.sleep(wait)
+        return attempt
+
+    def _hourly_limit(
+        self,
+        request: requests.PreparedRequest,
+        response: requests.Response,
+        details: list[BillErrorDetail],
+    ) -> BillRateLimitError:
+        resets = next_hour_utc()
+        minutes = max(1, round((resets - dt.datetime.now(dt.timezone.utc)).total_seconds() / 60))
+        msg = (
+            f"BILL's hourly request limit is reached ({request.method} {_path(request)}); it "
+            f"resets at {resets:%H:%M} UTC, in about {minutes} min"
+        )
+        error = BillRateLimitError(
+            msg,
+            resets_at=resets.isoformat(),
+            code=errors.HOURLY_LIMIT,
+            status=response.status_code,
+            details=details,
+        )
+        self.hourly_limit_reached = error
+        return error
+
+    def _error(
+        self,
+        request: requests.PreparedRequest,
+        response: requests.Response,
+        details: list[BillErrorDetail],
+        code: str | None,
+    ) -> BillError:
+        messages = "; ".join(str(d) for d in details) or (response.reason or "no message")
+        what = f"BILL answered {response.status_code} to {request.method} {_path(request)}"
+        text = errors.redact(f"{what}: {messages}", self._secrets())
+        kwargs: dict[str, Any] = {"code": code, "status": response.status_code, "details": details}
+        if code in errors.LOGIN_CODES or not _is_authenticated_path(request):
+            if code == "BDC_1102":
+                kwargs["hint"] = (
+                    f"{errors.HINTS['BDC_1102']}; this run uses environment="
+                    f"{self.settings.environment} at {self.settings.base_url}"
+                )
+            return BillAuthError(text, **kwargs)
+        if code == errors.UNTRUSTED_SESSION or response.status_code == 403:
+            if self.settings.sync_token:
+                kwargs["hint"] = (
+                    "sync-token sessions cannot pay or use MFA-gated operations; sign in as a "
+                    "user with `mfa_remember_me_id` and `mfa_device` for this"
+                )
+            return BillPermissionError(text, **kwargs)
+        return BillRequestError(text, **kwargs)
+
+    def _secrets(self) -> tuple[str, ...]:
+        session = self.bill_auth.session
+        extra = (session.session_id,) if session else ()
+        return self.settings.secrets + extra
+
+    def _sign_in_post(self, url: str, body: dict[str, Any], form: bool) -> dict[str, Any]:
+        """Post a sign-in through the same retries; v2 answers errors inside a 200."""
+        # `auth=_unauthenticated`: the SDK sets this session's `auth` to BillAuth, and a
+        # sign-in must not ask BillAuth for the session it is creating.
+        payload: dict[str, Any] = {"data": body} if form else {"json": body}
+        response = self.post(
+            url, auth=_unauthenticated, timeout=self.settings.request_timeout, **payload
+        )
+        answer = json_body(response)
+        if form and isinstance(answer, dict) and answer.get("response_status") not in (0, "0"):
+            details = errors.parse_error_body(answer)
+            code = next((d.code for d in details if d.code), None)
+            text = "BILL's v2 login refused the sync token: " + (
+                "; ".join(str(d) for d in details) or "no message"
+            )
+            raise BillAuthError(errors.redact(text, self._secrets()), code=code, details=details)
+        return answer if isinstance(answer, dict) else {}
+
+
+def _unauthenticated(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
+
+
+def _json_default(value: Any) -> Any:
+    # Decimals are written as exact JSON numbers by simplejson's use_decimal, never via float.
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    msg = f"Cannot encode {type(value).__name__} as JSON"
+    raise TypeError(msg)
+
+
+def _path(request: requests.PreparedRequest) -> str:
+    return urlsplit(request.url or "").path
+
+
+def _is_sign_in(request: requests.PreparedRequest) -> bool:
+    return _path(request).endswith(("/v3/login", "/Login.json"))
+
+
+def _is_authenticated_path(request: requests.PreparedRequest) -> bool:
+    return not _is_sign_in(request)
+
+
+def _is_idempotent(request: requests.PreparedRequest) -> bool:
+    method = (request.method or "GET").upper()
+    if method in {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}:
+        return True
+    return method == "POST" and _path(request).endswith(_REPEATABLE_POST_SUFFIXES)
+
+
+def _lenient(response: requests.Response) -> Any:
+    try:
+        return json_body(response)
+    except ValueError:
+        return None
+
+
+def _may_have_been_sent(exc: BaseException) -> bool:
+    """False only when the connection was never made, so BILL cannot have seen the request."""
+    return not isinstance(exc, requests.exceptions.ConnectTimeout) and not (
+        isinstance(exc, requests.exceptions.ConnectionError)
+        and "NewConnectionError" in repr(exc.args)
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, ValueError) and not isinstance(exc, requests.exceptions.RequestException):
+        return "malformed JSON in the answer"
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "answer cut short"
+    return "connection failed or was reset"
+
+
+_CLIENTS: dict[tuple[Any, ...], BillClient] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def get_client(settings: ConnectionSettings) -> BillClient:
+    """The process-wide client for these settings: one BILL session shared by all callers."""
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(settings.cache_key)
+        if client is None:
+            client = _CLIENTS[settings.cache_key] = BillClient(settings)
+        return client
+
+
+def active_clients() -> list[BillClient]:
+    """The clients this process created (for end-of-run summaries)."""
+    with _CLIENTS_LOCK:
+        return list(_CLIENTS.values())
+
+
+def clear_clients() -> None:
+    """Forget every shared client (tests start each run with a fresh session)."""
+    with _CLIENTS_LOCK:
+        for client in _CLIENTS.values():
+            with contextlib.suppress(Exception):
+                client.close()
+        _CLIENTS.clear()

@@ -1,0 +1,139 @@
+"""Paging through BILL lists without losing a record when data changes under the sync.
+
+BILL's `nextPage` token behaves like an offset into the filtered, sorted result (the worst
+case the emulator reproduces): when a record already read is updated, it moves to the end of an
+`updatedTime`-sorted list and every later record shifts one place down, so the next offset page
+silently skips one record. Keyset paging avoids that: each request restarts from the last
+`updatedTime` seen (`filters=updatedTime:gte:"<t>"&sort=updatedTime:asc`), and the records
+already emitted at exactly that timestamp are dropped by id. Only inside a page made entirely
+of one timestamp (no keyset progress possible) does it follow BILL's page token.
+
+Cost: each request after a full page re-reads the records at its boundary timestamp (usually
+one), so a full sync makes ceil(N/99)-ish requests instead of ceil(N/100) (about 1% more) in
+exchange for never skipping a record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bill_core.catalog import UPDATED_TIME
+
+LOGGER = logging.getLogger("bill_core")
+
+#: BILL's maximum page size (https://developer.bill.com/docs/search-op-with-lists).
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class ListPosition:
+    """Where the next list request starts."""
+
+    #: Keyset lower bound on updatedTime (BILL's text form), None: from the beginning.
+    since: str | None = None
+    #: Ids already emitted whose updatedTime equals `since`.
+    seen_at_since: frozenset[str] = field(default_factory=frozenset)
+    #: BILL page token, used only for offset paging (full-table lists, tie blocks).
+    page: str | None = None
+
+
+def parse_time(value: str) -> dt.datetime:
+    """BILL timestamps (`2026-07-13T04:29:34.000+00:00`, `...Z`) as aware datetimes."""
+    text = value.strip().replace("Z", "+00:00")
+    parsed = dt.datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def format_time(value: dt.datetime) -> str:
+    """A filter value BILL documents: yyyy-MM-dd'T'HH:mm:ss.SSSX."""
+    value = value.astimezone(dt.timezone.utc) if value.tzinfo else value
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def quoted(value: str) -> str:
+    return f'"{value}"'
+
+
+@dataclass
+class ListCursor:
+    """Builds list request parameters and decides the next position from each answer."""
+
+    keyset: bool
+    base_filters: Sequence[str] = ()
+    page_size: int = PAGE_SIZE
+
+    def params(self, position: ListPosition) -> dict[str, Any]:
+        filters = list(self.base_filters)
+        params: dict[str, Any] = {"max": self.page_size}
+        if self.keyset:
+            if position.since is not None:
+                filters.append(f"{UPDATED_TIME}:gte:{quoted(position.since)}")
+            params["sort"] = f"{UPDATED_TIME}:asc"
+        if filters:
+            params["filters"] = ",".join(filters)
+        if position.page:
+            params["page"] = position.page
+        return params
+
+    def fresh(self, position: ListPosition, records: Iterable[Mapping[str, Any]]) -> list[Any]:
+        """Records not emitted yet (drops the boundary records seen on the previous page)."""
+        if not position.seen_at_since or position.since is None:
+            return list(records)
+        since = parse_time(position.since)
+        return [
+            r
+            for r in records
+            if not (r.get("id") in position.seen_at_since and _time_of(r) == since)
+        ]
+
+    def next_position(
+        self,
+        position: ListPosition,
+        records: Sequence[Mapping[str, Any]],
+        next_page: str | None,
+    ) -> ListPosition | None:
+        """The position after this answer, or None when the list is exhausted."""
+        if not next_page:
+            return None  # BILL omits nextPage on the last page.
+        if next_page == position.page:
+            # A cursor that does not move would loop forever; keyset can still move on.
+            if self.keyset and records and not self._stuck(position, records):
+                LOGGER.warning("BILL repeated a page token; continuing from the last updatedTime")
+                return self._after(position, records, next_page=None)
+            LOGGER.warning("BILL repeated a page token and no progress is possible; stopping")
+            return None
+        if not self.keyset or not records:
+            # Offset paging, or an empty page that still carries a cursor: follow the token.
+            return ListPosition(position.since, position.seen_at_since, next_page)
+        return self._after(position, records, next_page=next_page)
+
+    @staticmethod
+    def _stuck(position: ListPosition, records: Sequence[Mapping[str, Any]]) -> bool:
+        """The whole page sits at the keyset bound: only the page token can move on."""
+        return position.since is not None and _time_of(records[-1]) == parse_time(position.since)
+
+    def _after(
+        self,
+        position: ListPosition,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        next_page: str | None,
+    ) -> ListPosition:
+        last_text = str(records[-1][UPDATED_TIME])
+        last = parse_time(last_text)
+        at_last = frozenset(str(r["id"]) for r in records if _time_of(r) == last)
+        if self._stuck(position, records):
+            # A page full of one timestamp: follow BILL's token through the tie block.
+            return ListPosition(position.since, position.seen_at_since | at_last, next_page)
+        return ListPosition(since=last_text, seen_at_since=at_last, page=None)
+
+
+def _time_of(record: Mapping[str, Any]) -> dt.datetime | None:
+    value = record.get(UPDATED_TIME)
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return parse_time(value) if isinstance(value, str) and value else None

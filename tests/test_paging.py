@@ -1,0 +1,92 @@
+"""Keyset paging decisions (bill_core.paging), without HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bill_core.paging import ListCursor, ListPosition, format_time, parse_time
+
+
+def record(record_id: str, second: int) -> dict[str, str]:
+    return {"id": record_id, "updatedTime": f"2026-01-01T00:00:{second:02d}.000+00:00"}
+
+
+def test_first_request_sorts_ascending_and_sends_max_100_without_a_bound() -> None:
+    cursor = ListCursor(keyset=True)
+    assert cursor.params(ListPosition()) == {"max": 100, "sort": "updatedTime:asc"}
+
+
+def test_bound_is_a_quoted_gte_filter_after_the_base_filters() -> None:
+    cursor = ListCursor(keyset=True, base_filters=["archived:eq:false"])
+    params = cursor.params(ListPosition(since="2026-01-01T00:00:05.000+00:00"))
+    assert params["filters"] == 'archived:eq:false,updatedTime:gte:"2026-01-01T00:00:05.000+00:00"'
+
+
+def test_next_request_restarts_from_the_last_timestamp_not_the_page_token() -> None:
+    cursor = ListCursor(keyset=True)
+    page = [record("a", 1), record("b", 2), record("c", 2)]
+    position = cursor.next_position(ListPosition(), page, "token-2")
+    assert position == ListPosition(
+        since="2026-01-01T00:00:02.000+00:00", seen_at_since=frozenset({"b", "c"})
+    )
+
+
+def test_records_seen_at_the_boundary_are_dropped_but_new_ones_at_it_are_kept() -> None:
+    cursor = ListCursor(keyset=True)
+    position = ListPosition(
+        since="2026-01-01T00:00:02.000+00:00", seen_at_since=frozenset({"b", "c"})
+    )
+    page = [record("b", 2), record("c", 2), record("d", 2), record("e", 3)]
+    assert [r["id"] for r in cursor.fresh(position, page)] == ["d", "e"]
+
+
+def test_boundary_match_compares_instants_not_text() -> None:
+    cursor = ListCursor(keyset=True)
+    position = ListPosition(since="2026-01-01T00:00:02.000Z", seen_at_since=frozenset({"b"}))
+    assert cursor.fresh(position, [record("b", 2)]) == []
+
+
+def test_a_page_full_of_one_timestamp_follows_the_page_token_through_the_tie() -> None:
+    cursor = ListCursor(keyset=True)
+    since = "2026-01-01T00:00:02.000+00:00"
+    position = ListPosition(since=since, seen_at_since=frozenset({"a"}))
+    page = [record(f"t{i}", 2) for i in range(3)]
+    following = cursor.next_position(position, page, "offset-100")
+    assert following == ListPosition(since, frozenset({"a", "t0", "t1", "t2"}), "offset-100")
+    # Once the tie block ends, keyset resumes from the new timestamp.
+    after = cursor.next_position(following, [record("t3", 2), record("z", 9)], "offset-200")
+    assert after == ListPosition(since="2026-01-01T00:00:09.000+00:00", seen_at_since={"z"})
+
+
+def test_absent_or_empty_next_page_ends_the_list() -> None:
+    cursor = ListCursor(keyset=True)
+    assert cursor.next_position(ListPosition(), [record("a", 1)], None) is None
+    assert cursor.next_position(ListPosition(), [record("a", 1)], "") is None
+
+
+def test_empty_page_that_still_carries_a_cursor_continues() -> None:
+    cursor = ListCursor(keyset=True)
+    position = ListPosition(since="2026-01-01T00:00:01.000+00:00")
+    assert cursor.next_position(position, [], "next") == ListPosition(position.since, page="next")
+
+
+def test_repeated_cursor_moves_on_by_keyset_or_stops_instead_of_looping() -> None:
+    cursor = ListCursor(keyset=True)
+    position = ListPosition(page="same")
+    moved = cursor.next_position(position, [record("a", 4)], "same")
+    assert moved == ListPosition(since="2026-01-01T00:00:04.000+00:00", seen_at_since={"a"})
+    assert cursor.next_position(position, [], "same") is None
+    assert ListCursor(keyset=False).next_position(position, [record("a", 4)], "same") is None
+
+
+def test_full_table_lists_follow_the_page_token() -> None:
+    cursor = ListCursor(keyset=False)
+    assert cursor.params(ListPosition()) == {"max": 100}
+    assert cursor.next_position(ListPosition(), [{"id": "x"}], "p2") == ListPosition(page="p2")
+    assert cursor.params(ListPosition(page="p2")) == {"max": 100, "page": "p2"}
+
+
+def test_time_formats_round_trip_in_the_documented_filter_form() -> None:
+    instant = dt.datetime(2026, 7, 13, 4, 29, 34, 120000, tzinfo=dt.timezone.utc)
+    assert format_time(instant) == "2026-07-13T04:29:34.120Z"
+    assert parse_time("2026-07-13T04:29:34.120+00:00") == instant
