@@ -1,0 +1,3 @@
+from tap_billcom.tap import TapBillcom
+
+TapBillcom.cli()

@@ -1,0 +1,193 @@
+"""BillStream: the base of every tap-billcom stream.
+
+Requests are built in `get_http_request` and paged by `BillPaginator`; HTTP goes through the
+shared `bill_core.client.BillClient` (the stream's `requests_session`), which owns the session,
+the concurrency gate, retries and BILL's error mapping. So the SDK's own retry layer is set to
+a single try: retrying twice over would multiply waits.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+from typing import Any, ClassVar
+
+import requests
+from singer_sdk import RESTStream
+from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
+from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+from bill_core import catalog, schemas
+from bill_core.catalog import BillObject
+from bill_core.client import BillClient, get_client, json_body
+from bill_core.errors import BillRateLimitError, BillRequestError
+from bill_core.paging import ListCursor, ListPosition, format_time
+from bill_core.settings import ConnectionSettings
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+#: BILL answers 404 BDC_1120 "No data found." for a child that does not exist, e.g. a vendor
+#: without a bank account (assumption; https://developer.bill.com/reference/getvendorbankaccount
+#: documents only 4XX).
+NO_DATA = "BDC_1120"
+
+
+class BillPaginator(BaseAPIPaginator[ListPosition | None]):
+    """Keyset paging on updatedTime with BILL's page token as fallback (see bill_core.paging)."""
+
+    def __init__(self, cursor: ListCursor, start: ListPosition) -> None:
+        super().__init__(start)
+        self.cursor = cursor
+
+    @override
+    def get_next(self, response: requests.Response) -> ListPosition | None:
+        body = json_body(response) or {}
+        position = self.current_value or ListPosition()
+        return self.cursor.next_position(
+            position, body.get("results") or [], body.get("nextPage") or None
+        )
+
+    @override
+    def continue_if_empty(self, response: requests.Response) -> bool:
+        # A page may hold nothing new (only the boundary records) yet carry a nextPage.
+        return bool((json_body(response) or {}).get("nextPage"))
+
+
+class BillStream(RESTStream[ListPosition | None]):
+    """A BILL v3 list (or single-object) endpoint, described by its catalog entry."""
+
+    bill_object: ClassVar[BillObject]
+    schema = StreamSchema(SchemaDirectory(schemas))
+    records_jsonpath = "$.results[*]"
+    #: A STATE message per page, so a killed sync resumes with at most one page re-sent.
+    STATE_MSG_FREQUENCY = 100
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        entry = cls.bill_object
+        cls.name = entry.stream
+        cls.path = entry.path
+        # The SDK's idiom is class attributes shadowing these properties; set them from the
+        # catalog so no fact about an endpoint is written twice.
+        cls.primary_keys = list(entry.key_properties)  # type: ignore[assignment]
+        cls.replication_key = entry.replication_key  # type: ignore[assignment]
+        cls.is_sorted = entry.incremental  # type: ignore[assignment,method-assign]
+        cls.selected_by_default = entry.selected_by_default
+        if entry.single:
+            cls.records_jsonpath = "$"
+
+    # -- connection ---------------------------------------------------------------------------
+
+    @cached_property
+    def connection(self) -> ConnectionSettings:
+        return ConnectionSettings.from_config(self.config)
+
+    @property
+    def client(self) -> BillClient:
+        """The process-wide client: one BILL session for every stream."""
+        return get_client(self.connection)
+
+    @property
+    @override
+    def requests_session(self) -> requests.Session:
+        return self.client
+
+    @property
+    @override
+    def authenticator(self) -> Any:
+        return self.client.bill_auth
+
+    @property
+    @override
+    def url_base(self) -> str:
+        return self.connection.base_url
+
+    @property
+    @override
+    def timeout(self) -> int:
+        return int(self.connection.request_timeout)
+
+    @override
+    def backoff_max_tries(self) -> int:
+        return 1  # BillClient retries (with BILL-aware rules); one layer is enough.
+
+    @override
+    def get_url(self, context: Mapping[str, Any] | None) -> str:
+        values = {"organizationId": self.connection.organization_id, **(context or {})}
+        return self.url_base + self.path.format(**values)
+
+    # -- requests and paging ------------------------------------------------------------------
+
+    @cached_property
+    def cursor(self) -> ListCursor:
+        filters = []
+        if not self.config.get("include_archived", True) and "archived" in (
+            self.bill_object.filterable
+        ):
+            filters.append("archived:eq:false")
+        return ListCursor(keyset=self.bill_object.incremental, base_filters=filters)
+
+    @override
+    def get_new_paginator(self) -> BaseAPIPaginator[Any]:
+        if self.bill_object.single:
+            return SinglePagePaginator()
+        return BillPaginator(self.cursor, self._start)
+
+    @override
+    def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
+        if self.client.hourly_limit_reached:
+            self.logger.warning("Skipping '%s': BILL's hourly request limit is used up", self.name)
+            return
+        start = self.get_starting_timestamp(context) if self.replication_key else None
+        self._start = ListPosition(since=format_time(start) if start else None)
+        try:
+            yield from super().get_records(context)
+        except BillRateLimitError as error:
+            # Stop cleanly: the SDK finalizes this stream's bookmark (records are sorted, so
+            # the bookmark is the last record emitted) and the next run resumes from it.
+            self.logger.error("Stopping '%s': %s", self.name, error)
+        except BillRequestError as error:
+            if not (self.bill_object.single and error.code == NO_DATA):
+                raise
+            self.logger.debug("No %s for %s", self.bill_object.noun, dict(context or {}))
+
+    @override
+    def get_http_request(self, *, page: PageContext[ListPosition | None]) -> HTTPRequest:
+        request = super().get_http_request(page=page)
+        if not self.bill_object.single:
+            position = page.next_page_token or self._start
+            self._position = position
+            request.params.update(self.cursor.params(position))
+        return request
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, Any]]:
+        body = json_body(response)
+        if self.bill_object.single:
+            if isinstance(body, dict):
+                yield body
+            return
+        records = (body or {}).get("results") or []
+        yield from self.cursor.fresh(self._position, records)
+
+    @override
+    def post_process(
+        self, row: dict[str, Any], context: Mapping[str, Any] | None = None
+    ) -> dict[str, Any] | None:
+        if self.bill_object.parent_key and context:
+            row[self.bill_object.parent_key] = context[self.bill_object.parent_key]
+        if not self.config.get("include_archived", True) and row.get("archived") is True:
+            return None
+        return row
+
+    @override
+    def get_child_context(
+        self, record: dict[str, Any], context: Mapping[str, Any] | None
+    ) -> dict[str, Any] | None:
+        keys = {o.parent_key for o in catalog.OBJECTS if o.parent == self.name and o.parent_key}
+        return dict.fromkeys(keys, record["id"]) if keys else None

@@ -1,0 +1,96 @@
+"""tap-billcom: every BILL v3 payables/receivables object as a Singer stream."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+
+from bill_core.client import active_clients
+from bill_core.errors import BillConfigError, BillError
+from bill_core.settings import connection_properties
+from tap_billcom.client import BillStream
+from tap_billcom.streams import STREAM_TYPES
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+#: Exit statuses: a BILL error (1), a setting to fix (2), BILL's hourly request limit stopped
+#: the sync cleanly (3: state saved, run again after the hour).
+EXIT_BILL_ERROR = 1
+EXIT_CONFIG_ERROR = 2
+EXIT_HOURLY_LIMIT = 3
+
+
+class TapBillcom(Tap):
+    """Singer tap for BILL (formerly Bill.com) v3 AP/AR objects."""
+
+    name = "tap-billcom"
+    message_writer_class = MsgSpecWriter
+
+    config_jsonschema = th.PropertiesList(
+        *connection_properties(),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            title="Start date",
+            description=(
+                "Only records updated at or after this instant are read on the first run of "
+                "an incremental stream (later runs continue from the saved bookmark)."
+            ),
+        ),
+        th.Property(
+            "include_archived",
+            th.BooleanType,
+            default=True,
+            title="Include archived records",
+            description=(
+                "Emit archived (soft-deleted) records too, with `archived: true`. BILL never "
+                "deletes AP/AR objects, so this is how a warehouse learns of removals."
+            ),
+        ),
+    ).to_dict()
+
+    @classmethod
+    @override
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        """Run the CLI; end with one summary line, and BILL errors as one-line messages."""
+        started = time.monotonic()
+        try:
+            super().invoke(*args, **kwargs)
+        except BillError as error:
+            cls.logger.error("%s", error)
+            sys.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else EXIT_BILL_ERROR)
+        finally:
+            for client in active_clients():
+                stats = client.stats
+                cls.logger.info(
+                    "tap-billcom finished in %.1f s: %d requests, %d retries, %d sign-ins, "
+                    "peak %d in flight",
+                    time.monotonic() - started,
+                    stats.requests,
+                    stats.retries,
+                    client.bill_auth.logins,
+                    stats.peak_in_flight,
+                )
+        limited = [c.hourly_limit_reached for c in active_clients() if c.hourly_limit_reached]
+        if limited:
+            cls.logger.error(
+                "%s. Stopped cleanly; state is saved and the next run resumes from it.",
+                limited[0],
+            )
+            sys.exit(EXIT_HOURLY_LIMIT)
+
+    @override
+    def discover_streams(self) -> list[BillStream]:
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+
+if __name__ == "__main__":
+    TapBillcom.cli()
