@@ -1,0 +1,69 @@
+"""How stored records look in API responses: bank account numbers masked, and the fields the
+emulator keeps for itself left out.
+
+Stored records keep full account numbers (tests and the write side compare them); responses
+never show more than the last 4 digits (see `formats.mask_account_number`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
+from bill_core import catalog
+from bill_emulator import schemas
+from bill_emulator.formats import mask_account_number
+from bill_emulator.store import Record
+
+#: Paths (from the record) of bank account numbers, per stream. A vendor's top-level
+#: `accountNumber` is the vendor's account with the payer, not a bank account: not masked.
+MASKED: Mapping[str, tuple[tuple[str, ...], ...]] = {
+    "bank_accounts": (("accountNumber",),),
+    "vendor_bank_accounts": (("accountNumber",),),
+    "customer_bank_accounts": (("accountNumber",),),
+    "vendors": (("paymentInformation", "bankAccount", "accountNumber"),),
+}
+#: Fields every stored record carries for the emulator's own use.
+_INTERNAL = ("id", "createdTime", "updatedTime", "archived")
+
+
+@functools.cache
+def hidden_fields(stream: str) -> frozenset[str]:
+    """Fields stored for indexing but not part of BILL's response for this object.
+
+    A child's parent id (`vendorId` of a vendor bank account, ...) is added by the tap, not
+    sent by BILL (the schemas say so); internal fields the stream's schema does not list
+    (a vendor bank account has no `id` or timestamps in BILL's answer) are left out too.
+    """
+    bill_object = catalog.get(stream)
+    hidden = {bill_object.parent_key} if bill_object.parent_key else set()
+    documented = schemas.top_level_properties(stream)
+    if documented is not None:
+        hidden |= {name for name in _INTERNAL if name not in documented}
+    return frozenset(hidden)
+
+
+def present(stream: str, record: Record) -> Record:
+    """The record as the API answers it (a copy only when something must change)."""
+    hidden = hidden_fields(stream)
+    paths = MASKED.get(stream, ())
+    if not hidden and not paths:
+        return record
+    shown = {key: value for key, value in record.items() if key not in hidden}
+    for path in paths:
+        _mask(shown, path)
+    return shown
+
+
+def _mask(record: Record, path: tuple[str, ...]) -> None:
+    parent = record
+    for key in path[:-1]:
+        child = parent.get(key)
+        if not isinstance(child, dict):
+            return
+        child = dict(child)  # copy on the way down: the stored record stays intact
+        parent[key] = child
+        parent = child
+    number = parent.get(path[-1])
+    if isinstance(number, str) and number:
+        parent[path[-1]] = mask_account_number(number)
