@@ -8,6 +8,7 @@ a single try: retrying twice over would multiply waits.
 
 from __future__ import annotations
 
+import copy
 import sys
 from collections.abc import Iterable, Mapping
 from functools import cached_property
@@ -17,6 +18,7 @@ import requests
 from singer_sdk import RESTStream
 from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
+from singer_sdk.singerlib import StateMessage
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from bill_core import catalog, schemas
@@ -80,6 +82,20 @@ class BillStream(RESTStream[ListPosition | None]):
         cls.selected_by_default = entry.selected_by_default
         if entry.single:
             cls.records_jsonpath = "$"
+
+    def __init__(self, tap: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(tap, *args, **kwargs)
+        self.singer_tap = tap
+
+    @override
+    def finalize_state_progress_markers(self, state: dict[str, Any] | None = None) -> None:
+        super().finalize_state_progress_markers(state)
+        if self.parent_stream_type is None:
+            # End every stream with a STATE message, even an unchanged one (the SDK's state
+            # writer skips those): a target that forgets state it saw before a RECORD
+            # (target-jsonl 0.1.4 does) would otherwise leave Meltano with the previous
+            # run's bookmarks.
+            self.singer_tap.write_message(StateMessage(value=copy.deepcopy(self.tap_state)))
 
     # -- connection ---------------------------------------------------------------------------
 
