@@ -1,0 +1,255 @@
+"""tap-billcom under Meltano: meltano.yml matches the tap, and `meltano run` is incremental.
+
+The end-to-end test runs Meltano 4.4.1 from .venv-meltano (`make meltano` creates it; the
+fixture below creates it too when it is missing) in a temporary copy of the repository's
+meltano.yml, so the repository's own .meltano/ and output/ are never touched. The copy's
+`pip_url: -e .` is rewritten to the repository's absolute path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bill_core import catalog
+from bill_emulator import DEMO_CREDENTIALS, Emulator
+
+ROOT = Path(__file__).resolve().parents[1]
+MELTANO_VENV = ROOT / ".venv-meltano"
+MELTANO_VERSION = "4.4.1"
+TIMEOUT_SECONDS = 120  # one Meltano command; the whole test takes about 12 s when warm
+STATE_ID = "dev:tap-billcom-to-target-jsonl"
+INCREMENTAL = {o.stream for o in catalog.OBJECTS if o.incremental and o.parent is None}
+CHILDREN = {o.stream for o in catalog.OBJECTS if o.parent}
+SENSITIVE = {"password", "dev_key", "mfa_remember_me_id"}
+STARTED = re.compile(r"Starting incremental sync of '(\w+)' with bookmark value: (\S+)")
+
+
+def project_plugin(kind: str, name: str) -> dict[str, Any]:
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    plugins = project["plugins"][kind]
+    return next(p for p in plugins if p["name"] == name)
+
+
+# -- meltano.yml against the tap (no Meltano needed) -------------------------------------------
+
+
+def expected_kind(schema: dict[str, Any]) -> str:
+    types = [t for t in schema.get("type", []) if t != "null"]
+    if "enum" in schema:
+        return "options"
+    if schema.get("format") == "date-time":
+        return "date_iso8601"
+    kinds = {"string": "string", "integer": "integer", "boolean": "boolean", "number": "decimal"}
+    return kinds.get(types[0], "object") if types else "object"
+
+
+@pytest.fixture(scope="module")
+def about() -> dict[str, Any]:
+    """`tap-billcom --about --format=json`: the settings Meltano Hub definitions come from."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tap_billcom", "--about", "--format=json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return dict(json.loads(result.stdout))
+
+
+def test_meltano_yml_declares_every_tap_setting_as_the_tap_describes_it(
+    about: dict[str, Any],
+) -> None:
+    tap = project_plugin("extractors", "tap-billcom")
+    declared = {s["name"]: s for s in tap["settings"]}
+    properties = about["settings"]["properties"]
+    assert list(declared) == list(properties)
+    for name, schema in properties.items():
+        setting = declared[name]
+        assert setting["label"] == schema["title"], name
+        assert setting["description"] == schema["description"], name
+        assert setting["kind"] == expected_kind(schema), name
+        assert setting.get("sensitive", False) == bool(schema.get("secret")), name
+        if "enum" in schema:
+            assert [o["value"] for o in setting["options"]] == schema["enum"], name
+    assert {s for s in declared if declared[s].get("sensitive")} == SENSITIVE
+    required = about["settings"]["required"]
+    assert tap["settings_group_validation"][0] == required
+    assert all(set(required) <= set(group) for group in tap["settings_group_validation"])
+
+
+def test_meltano_yml_capabilities_are_the_taps(about: dict[str, Any]) -> None:
+    tap = project_plugin("extractors", "tap-billcom")
+    assert set(tap["capabilities"]) <= set(about["capabilities"])
+    assert {"state", "catalog", "discover"} <= set(tap["capabilities"])  # state and selection
+
+
+def test_meltano_yml_needs_no_meltano_hub() -> None:
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    assert project["default_environment"] in {e["name"] for e in project["environments"]}
+    for plugins in project["plugins"].values():
+        for plugin in plugins:
+            assert plugin.get("namespace"), f"{plugin['name']} would be looked up on Meltano Hub"
+            assert plugin.get("pip_url"), plugin["name"]
+    duckdb = project_plugin("loaders", "target-duckdb")
+    assert "duckdb==1.2.2" in duckdb["pip_url"].split()  # newer duckdb drops rows silently
+
+
+# -- meltano run, end to end -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def meltano_exe() -> Path:
+    """Meltano from .venv-meltano, created here if `make meltano` has not done it."""
+    exe = MELTANO_VENV / "bin" / "meltano"
+    if not exe.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(MELTANO_VENV)], check=True)
+        (MELTANO_VENV / ".gitignore").write_text("*\n")
+        pip = [str(MELTANO_VENV / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
+        subprocess.run([*pip, "install", "--quiet", f"meltano=={MELTANO_VERSION}"], check=True)
+    return exe
+
+
+@pytest.fixture(scope="module")
+def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A throw-away Meltano project: the repository's meltano.yml, tap installed from ROOT."""
+    project = tmp_path_factory.mktemp("meltano-project")
+    text = (ROOT / "meltano.yml").read_text()
+    assert text.count("pip_url: -e .\n") == 1
+    text = text.replace("pip_url: -e .\n", f"pip_url: -e {shlex.quote(str(ROOT))}\n")
+    (project / "meltano.yml").write_text(text)
+    return project
+
+
+class Meltano:
+    def __init__(self, exe: Path, project: Path, base_url: str) -> None:
+        self.exe = exe
+        self.project = project
+        self.env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("TAP_BILLCOM_", "TARGET_JSONL_", "MELTANO_"))
+            and key not in {"VIRTUAL_ENV", "PYTHONPATH"}
+        }
+        self.env.update(
+            MELTANO_PROJECT_ROOT=str(project),
+            NO_COLOR="1",
+            TAP_BILLCOM_USERNAME=DEMO_CREDENTIALS["username"],
+            TAP_BILLCOM_PASSWORD=DEMO_CREDENTIALS["password"],
+            TAP_BILLCOM_ORGANIZATION_ID=DEMO_CREDENTIALS["organization_id"],
+            TAP_BILLCOM_DEV_KEY=DEMO_CREDENTIALS["dev_key"],
+            TAP_BILLCOM_BASE_URL=base_url,
+            TARGET_JSONL_DO_TIMESTAMP_FILE="false",
+        )
+
+    def __call__(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        """Run Meltano; on a hang, stop it with its tap and target (its own process group)."""
+        command = [str(self.exe), *args]
+        with subprocess.Popen(
+            command,
+            cwd=self.project,
+            env={**self.env, **env},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                stdout, stderr = process.communicate()
+                pytest.fail(f"meltano {' '.join(args)} hung:\n{stderr[-4000:]}")
+        result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+        assert result.returncode == 0, f"meltano {' '.join(args)}:\n{stderr[-4000:]}"
+        return result
+
+
+@pytest.fixture
+def meltano(meltano_exe: Path, meltano_project: Path, emulator: Emulator) -> Meltano:
+    assert emulator.base_url, "the emulator fixture serves"
+    return Meltano(meltano_exe, meltano_project, emulator.base_url)
+
+
+def read_jsonl(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    return {
+        path.stem: [json.loads(line) for line in path.read_text().splitlines()]
+        for path in sorted(folder.glob("*.jsonl"))
+    }
+
+
+def instant(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def saved_bookmarks(meltano: Meltano) -> dict[str, str]:
+    state = json.loads(meltano("state", "get", STATE_ID).stdout)
+    return {
+        stream: value["replication_key_value"]
+        for stream, value in state["singer_state"]["bookmarks"].items()
+        if "replication_key_value" in value
+    }
+
+
+def test_meltano_run_to_jsonl_then_incremental_rerun(
+    meltano: Meltano, emulator: Emulator, tmp_path: Path
+) -> None:
+    first_dir, second_dir = tmp_path / "run-1", tmp_path / "run-2"
+    project_file = meltano.project / "meltano.yml"
+    as_written = project_file.read_bytes()
+    # `meltano run` installs the plugins first (auto_install), from PyPI and the repository.
+    run = meltano(
+        "run", "tap-billcom", "target-jsonl", TARGET_JSONL_DESTINATION_PATH=str(first_dir)
+    )
+    assert set(STARTED.findall(run.stderr)) == {(s, "None") for s in INCREMENTAL}
+    first = read_jsonl(first_dir)
+    assert len(first) >= 10, sorted(first)
+    assert set(first) >= INCREMENTAL
+    assert not CHILDREN & set(first), "meltano.yml's select should leave child streams out"
+    secrets = [DEMO_CREDENTIALS["password"], DEMO_CREDENTIALS["dev_key"]]
+    assert not [s for s in secrets if s in run.stderr + run.stdout]
+
+    bookmarks = saved_bookmarks(meltano)
+    assert set(bookmarks) == INCREMENTAL
+    for stream, value in bookmarks.items():
+        assert value == max((r["updatedTime"] for r in first[stream]), key=instant), stream
+
+    # One change in BILL between the runs: the second run must pick it up.
+    changed = emulator.organization().update("bills", first["bills"][0]["id"], {"description": "x"})
+
+    run = meltano(
+        "run", "tap-billcom", "target-jsonl", TARGET_JSONL_DESTINATION_PATH=str(second_dir)
+    )
+    assert dict(STARTED.findall(run.stderr)) == bookmarks
+    second = read_jsonl(second_dir)
+    first_total = sum(len(first[s]) for s in INCREMENTAL)
+    second_total = sum(len(second.get(s, [])) for s in INCREMENTAL)
+    assert second_total <= max(len(INCREMENTAL) * 2, first_total // 20), (first_total, second)
+    for stream in INCREMENTAL:
+        for record in second.get(stream, []):
+            assert instant(record["updatedTime"]) >= instant(bookmarks[stream]), stream
+    assert changed["id"] in {r["id"] for r in second["bills"]}
+    # Full-table streams have no bookmark: they come again in full.
+    for stream in set(first) - INCREMENTAL:
+        assert len(second.get(stream, [])) == len(first[stream]), stream
+
+    # Meltano rewrites meltano.yml (reordered, comments moved) if it lacks a project_id.
+    assert project_file.read_bytes() == as_written
+
+    # The tap ends every stream with a STATE (tap_billcom/client.py): without it, target-jsonl
+    # 0.1.4 forgets the state seen before the last stream's RECORDs and Meltano saves nothing.
+    after = saved_bookmarks(meltano)
+    assert after == {**bookmarks, "bills": changed["updatedTime"]}
