@@ -8,6 +8,7 @@ https://developersupport.bill.com/hc/en-us/articles/208762056-Error-codes-list).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,7 @@ KNOWN: dict[str, ErrorKind] = {
     # 401 reported as live-verified (third-party notes in bill-api.md §2.1). Double space is
     # BILL's text.
     "BDC_1109": ErrorKind(401, "DOWNSTREAM", "Session is invalid.  Please log in."),
+    "BDC_1117": ErrorKind(400, "REQUEST", "Missing required data for {}"),
     "BDC_1119": ErrorKind(400, "REQUEST", "Invalid field,value: {}"),
     # Status of an unknown id is undocumented (bill-api.md "Not confirmed" 3): 404 assumed.
     "BDC_1120": ErrorKind(404, "REQUEST", "No data found."),
@@ -82,6 +84,30 @@ class BillError(Exception):
 
     def body(self, now_ms: int) -> list[dict[str, Any]]:
         return error_body(self.code, self.message, self.category, now_ms)
+
+
+class InvalidRequestError(BillError):
+    """A request refused for several problems at once, one error object each: a refused
+    write names every bad field, as BILL's error array allows
+    (https://developer.bill.com/docs/common-api-error-codes).
+
+    `errors` are (code, message) pairs; the first one is this error's `code` and `message`.
+    """
+
+    def __init__(self, errors: Sequence[tuple[str, str]], *, status: int = 400) -> None:
+        if not errors:
+            msg = "InvalidRequestError needs at least one error"
+            raise ValueError(msg)
+        code, message = errors[0]
+        super().__init__(code, message=message, status=status)
+        self.errors = tuple(errors)
+
+    def body(self, now_ms: int) -> list[dict[str, Any]]:
+        return [
+            entry
+            for code, message in self.errors
+            for entry in error_body(code, message, self.category, now_ms)
+        ]
 
 
 def error_body(code: str, message: str, category: str, now_ms: int) -> list[dict[str, Any]]:

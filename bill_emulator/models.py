@@ -16,7 +16,7 @@ from typing import Any
 from bill_core import catalog
 from bill_emulator.clock import Clock
 from bill_emulator.errors import BillError
-from bill_emulator.formats import format_time, new_id
+from bill_emulator.formats import format_date, format_time, new_id
 from bill_emulator.store import Record, RecordStore
 
 #: Id prefixes of line items, which bill_core.catalog does not describe (they are not
@@ -87,6 +87,10 @@ class Organization:
             raise BillError("BDC_1120")
         return record
 
+    def today(self) -> str:
+        """The emulator clock's UTC date, `yyyy-MM-dd` (BILL's default invoice dates)."""
+        return format_date(self._clock.now_ms())
+
     # -- changing ------------------------------------------------------------------------
 
     def create(self, stream: str, record: Mapping[str, Any]) -> Record:
@@ -98,11 +102,14 @@ class Organization:
         with self.lock:
             self._check_parent(bill_object, new)
             stamp = format_time(self._next_time_ms())
-            new["id"] = new_id(bill_object.id_prefix, self._rng)
-            new["createdTime"] = stamp
-            new["updatedTime"] = stamp
+            system: Record = {
+                "id": new_id(bill_object.id_prefix, self._rng),
+                "createdTime": stamp,
+                "updatedTime": stamp,
+            }
             if bill_object.archivable:
-                new.setdefault("archived", False)
+                system["archived"] = new.pop("archived", False)
+            new = {**system, **new}  # the seeded records' field order
             self._assign_nested_ids(new)
             self.stores[stream].add(new)
             return new
@@ -112,6 +119,19 @@ class Organization:
         with self.lock:
             old = self.get(stream, record_id)
             new = {**old, **copy.deepcopy(dict(changes))}
+            for name in _SYSTEM_FIELDS:
+                new[name] = old[name]
+            new["updatedTime"] = format_time(self._next_time_ms())
+            self._assign_nested_ids(new)
+            self.stores[stream].replace(new)
+            return new
+
+    def replace(self, stream: str, record_id: str, record: Mapping[str, Any]) -> Record:
+        """Store `record` as the new version (fields it lacks are gone); same id and
+        createdTime, a later updatedTime; line items without an id get one."""
+        with self.lock:
+            old = self.get(stream, record_id)
+            new = copy.deepcopy(dict(record))
             for name in _SYSTEM_FIELDS:
                 new[name] = old[name]
             new["updatedTime"] = format_time(self._next_time_ms())

@@ -1,7 +1,8 @@
 """URL table: which method and path does what (moto's `urls` + `responses`).
 
 List, item and single-object routes come from bill_core.catalog, so every catalog object is
-served at its documented path without being written down twice. Handlers translate one
+served at its documented path without being written down twice; the write routes (vendors,
+customers, bills, invoices) are in `write_routes`. Handlers translate one
 request into calls on the models and return a `Reply`; they know nothing about sockets.
 """
 
@@ -306,6 +307,10 @@ def _routes() -> tuple[Route, ...]:
             routes.append(
                 Route("GET", bill_object.item_path, get_record, stream=bill_object.stream)
             )
+    # Write handlers import this module (Call, Reply, Route): imported here, not at the top.
+    from bill_emulator import write_routes
+
+    routes += write_routes.routes()
     # Literal segments win over placeholders (`/v3/login/session` before `/v3/login/{id}`).
     routes.sort(key=lambda r: sum(s.startswith("{") for s in r.segments))
     return tuple(routes)

@@ -44,8 +44,26 @@ class Api:
     def post(self, path: str, body: Any = None) -> requests.Response:
         return self.http.post(f"{self.base_url}{path}", json=body, timeout=10)
 
+    def patch(self, path: str, body: Any = None) -> requests.Response:
+        return self.http.patch(f"{self.base_url}{path}", json=body, timeout=10)
+
+    def put(self, path: str, body: Any = None) -> requests.Response:
+        return self.http.put(f"{self.base_url}{path}", json=body, timeout=10)
+
+    def send(self, method: str, path: str, data: bytes) -> requests.Response:
+        """A raw body (for bodies that are not JSON)."""
+        headers = {"Content-Type": "application/json"}
+        url = f"{self.base_url}{path}"
+        return self.http.request(method, url, data=data, headers=headers, timeout=10)
+
 
 def codes(answer: requests.Response) -> list[str]:
     body = answer.json()
     assert isinstance(body, list), body
     return [error["code"] for error in body]
+
+
+def messages(answer: requests.Response) -> list[str]:
+    body = answer.json()
+    assert isinstance(body, list), body
+    return [error["message"] for error in body]
