@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from bill_core.catalog import UPDATED_TIME
 
@@ -137,3 +137,22 @@ def _time_of(record: Mapping[str, Any]) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
     return parse_time(value) if isinstance(value, str) and value else None
+
+
+class _Caller(Protocol):
+    def call(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = ..., body: Any = ...
+    ) -> Any: ...
+
+
+def iter_objects(
+    client: _Caller, path: str, *, keyset: bool, filters: Sequence[str] = ()
+) -> Iterator[dict[str, Any]]:
+    """Every object of a list endpoint, paged as the tap pages (for indexes and look-ups)."""
+    cursor = ListCursor(keyset=keyset, base_filters=filters)
+    position: ListPosition | None = ListPosition()
+    while position is not None:
+        body = client.call("GET", path, params=cursor.params(position)) or {}
+        records = body.get("results") or []
+        yield from cursor.fresh(position, records)
+        position = cursor.next_position(position, records, body.get("nextPage") or None)

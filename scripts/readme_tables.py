@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 
 
-def tap_settings_table() -> str:
+def settings_table(package: str = "tap_billcom", *, only_own: bool = False) -> str:
     about = subprocess.run(
-        [sys.executable, "-m", "tap_billcom", "--about", "--format=markdown"],
+        [sys.executable, "-m", package, "--about", "--format=markdown"],
         capture_output=True,
         text=True,
         check=True,
@@ -29,7 +29,19 @@ def tap_settings_table() -> str:
     ).stdout
     section = about.split("## Settings", 1)[1]
     lines = [line for line in section.strip().splitlines() if line.startswith("|")]
+    if only_own:
+        # The target's own settings: those after the shared connection settings and before
+        # the SDK's built-in ones.
+        shared = {line.split("|")[1].strip() for line in settings_table().splitlines()}
+        lines = lines[:2] + [
+            line
+            for line in lines[2:]
+            if line.split("|")[1].strip() not in shared and line.split("|")[1].strip() in OWN
+        ]
     return "\n".join(lines)
+
+
+OWN = ("dry_run", "allow_failures", "results_path", "match_keys", "stream_aliases")
 
 
 def streams_table() -> str:
@@ -55,7 +67,12 @@ def streams_table() -> str:
 
 
 def render(readme: str) -> str:
-    for name, table in (("tap-settings", tap_settings_table()), ("streams", streams_table())):
+    tables = (
+        ("tap-settings", settings_table()),
+        ("target-settings", settings_table("target_billcom", only_own=True)),
+        ("streams", streams_table()),
+    )
+    for name, table in tables:
         pattern = re.compile(
             rf"(<!-- {name}:start -->\n)(?:.*?\n)?(<!-- {name}:end -->)", flags=re.DOTALL
         )
@@ -74,7 +91,7 @@ def main() -> int:
     wanted = render(current)
     if args.check:
         if wanted != current:
-            print("README.md tables are stale: run python scripts/readme_tables.py")  # noqa: T201
+            print("README.md tables are stale: run python scripts/readme_tables.py")
             return 1
         return 0
     README.write_text(wanted)

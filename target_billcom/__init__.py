@@ -1,0 +1,1 @@
+"""target-billcom: reverse ETL into BILL."""

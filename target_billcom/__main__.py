@@ -1,0 +1,3 @@
+from target_billcom.target import TargetBillcom
+
+TargetBillcom.cli()

@@ -1,0 +1,242 @@
+"""Carry out a plan: bulk creates where BILL has them (isolating bad records when an
+all-or-nothing bulk call fails), one call per record elsewhere, at most
+`max_concurrent_requests` in flight, and a look-up before re-sending any create whose answer
+was lost (BILL has no idempotency key)."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from bill_core import catalog
+from bill_core.client import BillClient
+from bill_core.errors import (
+    BillAmbiguousWriteError,
+    BillError,
+    BillRateLimitError,
+)
+from target_billcom.index import Indexes
+from target_billcom.mapping import for_create
+from target_billcom.planning import Planned, References, Step
+from target_billcom.results import Action, Results
+
+LOGGER = logging.getLogger("target_billcom")
+
+
+class Executor:
+    """Writes planned records to BILL and records every outcome."""
+
+    def __init__(
+        self,
+        client: BillClient,
+        indexes: Indexes,
+        references: References,
+        results: Results,
+        *,
+        dry_run: bool,
+    ) -> None:
+        self.client = client
+        self.indexes = indexes
+        self.references = references
+        self.results = results
+        self.dry_run = dry_run
+        self.stopped: BillRateLimitError | None = None
+        self.write_calls = 0
+        self._dry_ids = itertools.count(1)
+
+    # -- entry point ----------------------------------------------------------------------
+
+    def execute(self, plan: Sequence[Planned]) -> None:
+        for item in plan:
+            if item.step is Step.FAIL:
+                self._outcome(item, Action.FAILED, code=item.code, message=item.message)
+            elif item.step is Step.UNCHANGED:
+                self._outcome(item, Action.UNCHANGED, bill_id=_id(item.existing))
+        creates = [i for i in plan if i.step is Step.CREATE]
+        others = [i for i in plan if i.step in (Step.UPDATE, Step.ARCHIVE)]
+        if self.dry_run:
+            self._dry_run(creates, others)
+            return
+        entry = catalog.get(creates[0].stream) if creates else None
+        if entry is not None and entry.bulk_create_limit:
+            for chunk in _chunks(creates, entry.bulk_create_limit):
+                self._guarded(chunk, self._bulk_create)
+        else:
+            self._concurrently(creates, self._create_one)
+        self._concurrently(others, self._update_one)
+        archive_after = [i for i in creates if i.archive_after and i.existing]
+        self._concurrently(archive_after, self._archive_created)
+
+    # -- creates --------------------------------------------------------------------------
+
+    def _bulk_create(self, chunk: list[Planned]) -> None:
+        entry = catalog.get(chunk[0].stream)
+        try:
+            answer = self._write(
+                "POST", f"{entry.path}/bulk", [for_create(i.stream, i.body) for i in chunk]
+            )
+        except BillAmbiguousWriteError:
+            LOGGER.warning(
+                "No answer to a bulk create of %d %s; looking them up", len(chunk), entry.stream
+            )
+            self._recover(chunk)
+            return
+        except BillRateLimitError:
+            raise
+        except BillError as error:
+            if len(chunk) == 1:
+                self._fail(chunk[0], error)
+                return
+            # All-or-nothing (https://developer.bill.com/reference/createbulkvendor): halve
+            # until each bad record stands alone, so every good record is still written.
+            middle = len(chunk) // 2
+            self._bulk_create(chunk[:middle])
+            self._bulk_create(chunk[middle:])
+            return
+        created = answer.get(entry.bulk_response_key) if entry.bulk_response_key else answer
+        for item, record in zip(chunk, created or [], strict=False):
+            self._created(item, record)
+
+    def _create_one(self, item: Planned) -> None:
+        entry = catalog.get(item.stream)
+        try:
+            record = self._write("POST", entry.path, for_create(item.stream, item.body))
+        except BillAmbiguousWriteError:
+            self._recover([item])
+            return
+        self._created(item, record)
+
+    def _recover(self, items: list[Planned]) -> None:
+        """After a create with no answer: keep what BILL stored, send the rest once more."""
+        index = self.indexes[items[0].stream]
+        missing = []
+        for item in items:
+            found = index.lookup(item.body)
+            if found:
+                self._created(item, found[0], recovered=True)
+            else:
+                missing.append(item)
+        entry = catalog.get(items[0].stream)
+        for item in missing:
+            try:
+                body = for_create(item.stream, item.body)
+                if entry.bulk_create_limit:
+                    answer = self._write("POST", f"{entry.path}/bulk", [body])
+                    record = (
+                        answer.get(entry.bulk_response_key) if entry.bulk_response_key else answer
+                    )
+                    self._created(item, record[0])
+                else:
+                    self._created(item, self._write("POST", entry.path, body))
+            except BillRateLimitError:
+                raise
+            except BillError as error:
+                self._fail(item, error)
+
+    def _created(self, item: Planned, record: dict[str, Any], *, recovered: bool = False) -> None:
+        self.indexes[item.stream].put(record)
+        self.references.remember(item.stream, item.incoming.given_id, str(record["id"]))
+        item.existing = record
+        if item.archive_after:
+            return  # recorded once archived
+        message = "found in BILL after a lost answer; not sent again" if recovered else None
+        self._outcome(item, Action.CREATED, bill_id=str(record["id"]), message=message)
+
+    def _archive_created(self, item: Planned) -> None:
+        entry = catalog.get(item.stream)
+        record = self._write("POST", f"{entry.path}/{_id(item.existing)}/archive", None)
+        self.indexes[item.stream].put(record or {**(item.existing or {}), "archived": True})
+        self._outcome(item, Action.ARCHIVED, bill_id=_id(item.existing), message="created archived")
+
+    # -- updates and archives ------------------------------------------------------------
+
+    def _update_one(self, item: Planned) -> None:
+        entry = catalog.get(item.stream)
+        bill_id = _id(item.existing)
+        path = f"{entry.path}/{bill_id}"
+        record = item.existing
+        if item.restore:
+            record = self._write("POST", f"{path}/restore", None) or record
+        if item.change is not None:
+            record = self._write(item.change.method, path, item.change.body)
+        if item.step is Step.ARCHIVE:
+            record = self._write("POST", f"{path}/archive", None) or record
+        if record:
+            self.indexes[item.stream].put(record)
+        if item.step is Step.ARCHIVE:
+            self._outcome(item, Action.ARCHIVED, bill_id=bill_id)
+        else:
+            fields = ", ".join(item.change.fields) if item.change else "archived"
+            self._outcome(item, Action.UPDATED, bill_id=bill_id, message=f"changed: {fields}")
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _write(self, method: str, path: str, body: Any) -> Any:
+        self.write_calls += 1
+        return self.client.call(method, path, body=body)
+
+    def _concurrently(self, items: list[Planned], work: Callable[[Planned], None]) -> None:
+        if not items:
+            return
+        workers = self.client.settings.max_concurrent_requests
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda item: self._guarded([item], lambda chunk: work(chunk[0])), items))
+
+    def _guarded(self, items: list[Planned], work: Callable[[list[Planned]], None]) -> None:
+        """Run one unit of work; its errors become the records' outcomes, never a crash."""
+        if self.stopped is not None:
+            self._not_written(items)
+            return
+        try:
+            work(items)
+        except BillRateLimitError as error:
+            self.stopped = error
+            self._not_written(items)
+        except BillError as error:
+            for item in items:
+                self._fail(item, error)
+
+    def _not_written(self, items: Iterable[Planned]) -> None:
+        for item in items:
+            self._outcome(
+                item,
+                Action.NOT_WRITTEN,
+                bill_id=_id(item.existing),
+                code="BDC_1144",
+                message="BILL's hourly request limit stopped the run before this record",
+            )
+
+    def _fail(self, item: Planned, error: BillError) -> None:
+        self._outcome(
+            item, Action.FAILED, bill_id=_id(item.existing), code=error.code, message=str(error)
+        )
+
+    def _outcome(self, item: Planned, action: Action, **kwargs: Any) -> None:
+        self.results.record(item.stream, item.match_key, action, **kwargs)
+
+    def _dry_run(self, creates: list[Planned], others: list[Planned]) -> None:
+        for item in creates:
+            fake = {**item.body, "id": f"dry-run-{next(self._dry_ids)}"}
+            if item.stream == "invoices":
+                fake["customerId"] = (item.body.get("customer") or {}).get("id")
+            self.indexes[item.stream].put(fake)
+            self.references.remember(item.stream, item.incoming.given_id, fake["id"])
+            self._outcome(item, Action.CREATED, message="dry run: would be created")
+        for item in others:
+            action = Action.ARCHIVED if item.step is Step.ARCHIVE else Action.UPDATED
+            fields = ", ".join(item.change.fields) if item.change else ""
+            self._outcome(
+                item, action, bill_id=_id(item.existing), message=f"dry run: would change {fields}"
+            )
+
+
+def _id(record: dict[str, Any] | None) -> str | None:
+    return str(record["id"]) if record and record.get("id") else None
+
+
+def _chunks(items: list[Planned], size: int) -> Iterable[list[Planned]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,217 @@
+"""target-billcom: create and update BILL vendors, customers, bills and invoices from an ERP
+(or any tap), idempotently, bulk where BILL allows it, every record accounted for."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+from singer_sdk import Target
+from singer_sdk import typing as th
+from singer_sdk.sinks import Sink
+
+from bill_core import catalog
+from bill_core.client import active_clients, get_client
+from bill_core.errors import BillConfigError, BillError
+from bill_core.settings import ConnectionSettings, connection_properties
+from bill_core.writes import SHAPES
+from target_billcom.results import Action
+from target_billcom.run import Run
+from target_billcom.sinks import SINKS, BillSink, ReferenceSink, UnknownStreamSink
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+EXIT_FAILED_RECORDS = 1
+EXIT_CONFIG_ERROR = 2
+EXIT_HOURLY_LIMIT = 3
+#: Streams (as tap-billcom names them) read only to translate another organization's ids by
+#: name: classifications and payment terms.
+REFERENCE_STREAMS = frozenset(
+    {
+        "chart_of_accounts",
+        "accounting_classes",
+        "departments",
+        "employees",
+        "items",
+        "jobs",
+        "locations",
+        "payment_terms",
+    }
+)
+
+
+class RecordsFailedError(BillError):
+    """Some records failed and `allow_failures` is false."""
+
+
+class TargetBillcom(Target):
+    """Singer target writing vendors, customers, bills and invoices into BILL."""
+
+    name = "target-billcom"
+
+    config_jsonschema = th.PropertiesList(
+        *connection_properties(),
+        th.Property(
+            "dry_run",
+            th.BooleanType,
+            default=False,
+            title="Dry run",
+            description=(
+                "Read BILL, match, validate and write the full plan to the results file, "
+                "without a single write call."
+            ),
+        ),
+        th.Property(
+            "allow_failures",
+            th.BooleanType,
+            default=False,
+            title="Allow failures",
+            description=(
+                "Exit 0 even when some records failed (they are still in the results file). "
+                "By default the run exits 1 when any record failed."
+            ),
+        ),
+        th.Property(
+            "results_path",
+            th.StringType,
+            default="billcom-results.jsonl",
+            title="Results file",
+            description=(
+                "JSON Lines file with one line per record: stream, match key, action "
+                "(created, updated, unchanged, archived, failed, not_written), BILL id, BILL "
+                "error code and message."
+            ),
+        ),
+        th.Property(
+            "match_keys",
+            th.ObjectType(additional_properties=th.ArrayType(th.StringType)),
+            title="Match keys",
+            description=(
+                "Fields that identify an existing BILL object when a record has no BILL id of "
+                "this organization, per stream. Defaults: vendors [name], customers [name], "
+                "bills [vendorId, invoice.invoiceNumber], invoices [invoiceNumber]."
+            ),
+        ),
+        th.Property(
+            "stream_aliases",
+            th.ObjectType(additional_properties=th.StringType),
+            title="Stream aliases",
+            description=(
+                "Input stream name -> vendors, customers, bills or invoices, e.g. "
+                '{"erp-suppliers": "vendors", "ap_invoices": "bills"}.'
+            ),
+        ),
+    ).to_dict()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Sinks drain one at a time: BILL allows 3 requests in flight for the whole
+        # organization (the run's own pool uses them), and parents must land first.
+        self.max_parallelism = 1
+
+    @cached_property
+    def run(self) -> Run:
+        settings = ConnectionSettings.from_config(self.config)
+        return Run(
+            self,
+            get_client(settings),
+            match_keys=self.match_keys,
+            results_path=self.config.get("results_path") or None,
+            dry_run=bool(self.config.get("dry_run", False)),
+        )
+
+    @cached_property
+    def match_keys(self) -> Mapping[str, tuple[str, ...]]:
+        configured = self.config.get("match_keys") or {}
+        unknown = sorted(set(configured) - set(SHAPES))
+        if unknown:
+            msg = f"`match_keys` names unknown stream(s) {', '.join(unknown)}"
+            raise BillConfigError(msg, hint="use vendors, customers, bills or invoices")
+        keys = {s: tuple(configured.get(s) or SHAPES[s].default_match_key) for s in SHAPES}
+        for stream in catalog.OBJECTS:
+            keys.setdefault(stream.stream, ("name",))
+        return keys
+
+    def bill_stream(self, stream_name: str) -> str:
+        aliases = self.config.get("stream_aliases") or {}
+        name = aliases.get(stream_name, stream_name)
+        if stream_name in aliases and name not in SINKS:
+            msg = f"`stream_aliases` maps {stream_name!r} to {name!r}"
+            raise BillConfigError(msg, hint="map to vendors, customers, bills or invoices")
+        return str(name)
+
+    @override
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        bill_stream = self.bill_stream(stream_name)
+        base: type[BillSink]
+        if bill_stream in SINKS:
+            base = SINKS[bill_stream]
+        elif bill_stream in REFERENCE_STREAMS:
+            base = ReferenceSink
+        else:
+            base = UnknownStreamSink
+        # Bind this run to the sink class (the SDK constructs sinks itself).
+        return type(base.__name__, (base,), {"run": self.run})
+
+    @override
+    def process_endofpipe(self) -> None:
+        started = time.monotonic()
+        super().process_endofpipe()
+        run = self.run
+        run.results.close()
+        self.logger.info("Summary\n%s", run.results.summary_table())
+        stats = run.client.stats
+        self.logger.info(
+            "target-billcom finished: %d write calls, %d requests, %d retries, %d sign-ins "
+            "(%.1f s draining)",
+            run.executor.write_calls,
+            stats.requests,
+            stats.retries,
+            run.client.bill_auth.logins,
+            time.monotonic() - started,
+        )
+        failures = run.results.failures
+        for failure in failures[:10]:
+            self.logger.error(
+                "Failed %s %s: %s", failure.stream, failure.match_key, failure.message
+            )
+        if run.stopped is not None:
+            return
+        if failures and not self.config.get("allow_failures", False):
+            msg = (
+                f"{len(failures)} record(s) failed; see {self.config.get('results_path')} "
+                "(set allow_failures to exit 0 anyway)"
+            )
+            raise RecordsFailedError(msg, hint="fix the records named there and run again")
+
+    @classmethod
+    @override
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:
+        """Run the CLI; BILL errors end the run with a one-line message and an exit code."""
+        try:
+            super().invoke(*args, **kwargs)
+        except RecordsFailedError as error:
+            cls.logger.error("%s", error)
+            sys.exit(EXIT_FAILED_RECORDS)
+        except BillError as error:
+            cls.logger.error("%s", error)
+            sys.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else 1)
+        limited = [c.hourly_limit_reached for c in active_clients() if c.hourly_limit_reached]
+        if limited:
+            cls.logger.error(
+                "%s. Stopped cleanly: records not yet written are marked %s in the results "
+                "file; run again after the hour (re-runs never duplicate).",
+                limited[0],
+                Action.NOT_WRITTEN.value,
+            )
+            sys.exit(EXIT_HOURLY_LIMIT)
+
+
+if __name__ == "__main__":
+    TargetBillcom.cli()
