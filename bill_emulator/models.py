@@ -117,14 +117,7 @@ class Organization:
     def update(self, stream: str, record_id: str, changes: Mapping[str, Any]) -> Record:
         """Shallow-merge `changes` into the record and move its updatedTime."""
         with self.lock:
-            old = self.get(stream, record_id)
-            new = {**old, **copy.deepcopy(dict(changes))}
-            for name in _SYSTEM_FIELDS:
-                new[name] = old[name]
-            new["updatedTime"] = format_time(self._next_time_ms())
-            self._assign_nested_ids(new)
-            self.stores[stream].replace(new)
-            return new
+            return self.replace(stream, record_id, {**self.get(stream, record_id), **changes})
 
     def replace(self, stream: str, record_id: str, record: Mapping[str, Any]) -> Record:
         """Store `record` as the new version (fields it lacks are gone); same id and

@@ -19,6 +19,7 @@ from bill_core.writes import get_path
 from bill_emulator import DEMO_CREDENTIALS, Emulator, EmulatorConfig
 from target_billcom.index import key_view
 from target_billcom.mapping import write_view
+from target_billcom.target import REFERENCE_STREAMS
 from tests.conftest import config_for
 from tests.taprun import ROOT, run_tap
 from tests.targetrun import SAMPLE, messages_for, run_target, singer_lines, write_calls
@@ -262,16 +263,8 @@ def test_round_trip_organization_a_to_b_equals_a_on_every_business_field() -> No
     assert DEMO_CREDENTIALS["organization_id"] == organization_a.organization_id
 
 
-CLASSIFICATIONS = (
-    "chart_of_accounts",
-    "accounting_classes",
-    "departments",
-    "employees",
-    "items",
-    "jobs",
-    "locations",
-    "payment_terms",
-)
+#: Classifications and payment terms: read by the target to translate ids, not written.
+CLASSIFICATIONS = tuple(sorted(REFERENCE_STREAMS))
 
 
 def _names(records: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
