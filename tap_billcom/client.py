@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import Any, ClassVar
@@ -60,6 +62,36 @@ class BillPaginator(BaseAPIPaginator[ListPosition | None]):
         return bool((json_body(response) or {}).get("nextPage"))
 
 
+#: Records emitted per stream in this process, for the tap's closing summary line.
+RECORDS_EMITTED: Counter[str] = Counter()
+
+
+class Progress:
+    """Logs a stream's progress at a steady interval during long syncs."""
+
+    def __init__(self, stream: BillStream, interval: float) -> None:
+        self.stream = stream
+        self.interval = interval
+        self.started = self.last = time.monotonic()
+        self.records = 0
+
+    def tick(self, record: Mapping[str, Any]) -> None:
+        self.records += 1
+        RECORDS_EMITTED[self.stream.name] += 1
+        now = time.monotonic()
+        if self.interval <= 0 or now - self.last < self.interval:
+            return
+        self.last = now
+        self.stream.logger.info(
+            "%s: %d records so far, %d requests, %.0f records/s, at updatedTime %s",
+            self.stream.name,
+            self.records,
+            self.stream.list_requests,
+            self.records / max(now - self.started, 1e-9),
+            record.get("updatedTime", "-"),
+        )
+
+
 class BillStream(RESTStream[ListPosition | None]):
     """A BILL v3 list (or single-object) endpoint, described by its catalog entry."""
 
@@ -86,6 +118,7 @@ class BillStream(RESTStream[ListPosition | None]):
     def __init__(self, tap: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(tap, *args, **kwargs)
         self.singer_tap = tap
+        self.list_requests = 0
 
     @override
     def finalize_state_progress_markers(self, state: dict[str, Any] | None = None) -> None:
@@ -161,8 +194,11 @@ class BillStream(RESTStream[ListPosition | None]):
             return
         start = self.get_starting_timestamp(context) if self.replication_key else None
         self._start = ListPosition(since=format_time(start) if start else None)
+        progress = Progress(self, float(self.config.get("progress_interval", 30)))
         try:
-            yield from super().get_records(context)
+            for record in super().get_records(context):
+                progress.tick(record)
+                yield record
         except BillRateLimitError as error:
             # Stop cleanly: the SDK finalizes this stream's bookmark (records are sorted, so
             # the bookmark is the last record emitted) and the next run resumes from it.
@@ -174,6 +210,7 @@ class BillStream(RESTStream[ListPosition | None]):
 
     @override
     def get_http_request(self, *, page: PageContext[ListPosition | None]) -> HTTPRequest:
+        self.list_requests += 1
         request = super().get_http_request(page=page)
         if not self.bill_object.single:
             position = page.next_page_token or self._start

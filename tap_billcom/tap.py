@@ -6,14 +6,16 @@ import sys
 import time
 from typing import Any
 
+import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 
-from bill_core.client import active_clients
+from bill_core.check import check_connection
+from bill_core.client import active_clients, get_client
 from bill_core.errors import BillConfigError, BillError
-from bill_core.settings import connection_properties
-from tap_billcom.client import BillStream
+from bill_core.settings import ConnectionSettings, connection_properties
+from tap_billcom.client import RECORDS_EMITTED, BillStream
 from tap_billcom.streams import STREAM_TYPES
 
 if sys.version_info >= (3, 12):
@@ -55,6 +57,16 @@ class TapBillcom(Tap):
                 "deletes AP/AR objects, so this is how a warehouse learns of removals."
             ),
         ),
+        th.Property(
+            "progress_interval",
+            th.NumberType,
+            default=30,
+            title="Progress log interval (seconds)",
+            description=(
+                "During long syncs, log per stream every this many seconds: records so far, "
+                "requests, rate and the current updatedTime position (0: never)."
+            ),
+        ),
     ).to_dict()
 
     @classmethod
@@ -71,9 +83,11 @@ class TapBillcom(Tap):
             for client in active_clients():
                 stats = client.stats
                 cls.logger.info(
-                    "tap-billcom finished in %.1f s: %d requests, %d retries, %d sign-ins, "
-                    "peak %d in flight",
+                    "tap-billcom finished in %.1f s: %d streams, %d records, %d requests, "
+                    "%d retries, %d sign-ins, peak %d in flight",
                     time.monotonic() - started,
+                    len(RECORDS_EMITTED),
+                    sum(RECORDS_EMITTED.values()),
                     stats.requests,
                     stats.retries,
                     client.bill_auth.logins,
@@ -86,6 +100,28 @@ class TapBillcom(Tap):
                 limited[0],
             )
             sys.exit(EXIT_HOURLY_LIMIT)
+
+    @classmethod
+    @override
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """`tap-billcom --test`: sign in and read one page, emitting no records; print a
+        verdict or the actionable error. (`--test=schema` keeps the SDK's behaviour.)"""
+        if value != "all":
+            super().cb_test(ctx, param, value)
+            return
+        config = ctx.params.get("config")
+        try:
+            tap = cls(
+                config=getattr(config, "config", None),
+                parse_env_config=bool(getattr(config, "parse_env", False)),
+                validate_config=True,
+            )
+            verdict = check_connection(get_client(ConnectionSettings.from_config(tap.config)))
+        except BillError as error:
+            cls.logger.error("Connection check failed: %s", error)
+            ctx.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else EXIT_BILL_ERROR)
+        cls.logger.info("%s", verdict)
+        ctx.exit()
 
     @override
     def discover_streams(self) -> list[BillStream]:

@@ -9,11 +9,13 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+import click
 from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.sinks import Sink
 
 from bill_core import catalog
+from bill_core.check import check_connection
 from bill_core.client import active_clients, get_client
 from bill_core.errors import BillConfigError, BillError
 from bill_core.settings import ConnectionSettings, connection_properties
@@ -189,6 +191,37 @@ class TargetBillcom(Target):
                 "(set allow_failures to exit 0 anyway)"
             )
             raise RecordsFailedError(msg, hint="fix the records named there and run again")
+
+    @classmethod
+    @override
+    def get_singer_command(cls) -> click.Command:
+        command = super().get_singer_command()
+        command.params.append(
+            click.Option(
+                ["--test"],
+                is_flag=True,
+                expose_value=False,
+                is_eager=True,
+                callback=cls._connection_test,
+                help="Sign in to BILL and read one page, writing nothing; print a verdict.",
+            )
+        )
+        return command
+
+    @classmethod
+    def _connection_test(cls, ctx: click.Context, _: click.Parameter, value: bool) -> None:
+        if not value:
+            return
+        config_input = ctx.params.get("config")
+        config = getattr(config_input, "config", None) or {}
+        try:
+            target = cls(config=config, validate_config=True)
+            verdict = check_connection(target.run.client)
+        except BillError as error:
+            cls.logger.error("Connection check failed: %s", error)
+            ctx.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else 1)
+        cls.logger.info("%s", verdict)
+        ctx.exit(0)
 
     @classmethod
     @override

@@ -180,3 +180,24 @@ def test_offset_paging_alone_would_lose_records_under_the_same_changes() -> None
                 break
             params = {**params, "page": page["nextPage"]}
     assert all_ids(emulator, "bills") - seen, "offset paging skipped nothing"
+
+
+def test_long_syncs_log_progress_and_end_with_one_summary_line(
+    emulator: Emulator, tap_config: dict[str, Any]
+) -> None:
+    tap_config["progress_interval"] = 0.000001
+    run = run_tap(tap_config, streams=["vendors", "bills"], emulator=emulator)
+    assert run.returncode == 0, run.stderr[-3000:]
+    progress = [line for line in run.stderr.splitlines() if "records so far" in line]
+    assert any(
+        "bills: " in line
+        and "requests" in line
+        and "records/s" in line
+        and "at updatedTime 2026-" in line
+        for line in progress
+    )
+    bills, vendors = len(run.ids("bills")), len(run.ids("vendors"))
+    summary = [line for line in run.stderr.splitlines() if "tap-billcom finished in" in line]
+    assert len(summary) == 1
+    assert f"2 streams, {bills + vendors} records" in summary[0]
+    assert "retries" in summary[0]
