@@ -56,10 +56,8 @@ class Results:
         self._lock = threading.Lock()
         self._counts: dict[str, Counter[str]] = defaultdict(Counter)
         self._failures: list[Outcome] = []
+        self._path = Path(path) if path else None
         self._file: IO[str] | None = None
-        if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._file = Path(path).open("w", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
     def record(
         self,
@@ -84,7 +82,10 @@ class Results:
             self._counts[stream][action.value] += 1
             if action is Action.FAILED:
                 self._failures.append(outcome)
-            if self._file is not None:
+            if self._path is not None:
+                if self._file is None:  # opened on the first outcome: --test writes none
+                    self._path.parent.mkdir(parents=True, exist_ok=True)
+                    self._file = self._path.open("w", encoding="utf-8")
                 self._file.write(json.dumps(_compact(asdict(outcome)), ensure_ascii=False) + "\n")
                 self._file.flush()
         return outcome

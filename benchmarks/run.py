@@ -1,0 +1,158 @@
+"""Benchmark tap-billcom and target-billcom against the emulator, and print one table.
+
+    .venv/bin/python benchmarks/run.py                       # defaults: 50,000 records, 200 ms
+    .venv/bin/python benchmarks/run.py --records 5000 --latency-ms 50 --target-records 2000
+
+The emulator runs in this process (so it can count requests in flight); the tap and the target
+run as separate processes, as Meltano runs them, with their output sent to a null sink. Every
+figure comes from this one run. The floor of a run is the fewest requests it could make times
+the latency divided by BILL's limit of 3 requests in flight (and at least requests / 20,000 h).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bill_core import catalog  # noqa: E402
+from bill_emulator import DEMO_CREDENTIALS, Emulator, EmulatorConfig  # noqa: E402
+
+BILL_CONCURRENCY = 3
+HOURLY_LIMIT = 20_000
+WRITE_METHODS = {"POST", "PATCH", "PUT"}
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    minimum: int
+    peak_in_flight: int
+    wall: float
+    floor: float
+    records: int
+    peak_rss_mb: float
+    writes: int | None = None
+
+    @property
+    def ratio(self) -> float:
+        return self.wall / self.floor if self.floor else float("nan")
+
+
+def floor_seconds(requests: int, latency: float) -> float:
+    """Requests x latency / 3 in flight; beyond 20,000 requests, BILL's hourly limit adds
+    a wait for each further hour's budget."""
+    extra_hours = max(0, math.ceil(requests / HOURLY_LIMIT) - 1)
+    return max(requests * latency / BILL_CONCURRENCY, extra_hours * 3600.0)
+
+
+def config(base_url: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "username": DEMO_CREDENTIALS["username"],
+        "password": DEMO_CREDENTIALS["password"],
+        "organization_id": DEMO_CREDENTIALS["organization_id"],
+        "dev_key": DEMO_CREDENTIALS["dev_key"],
+        "base_url": base_url,
+        **extra,
+    }
+
+
+def run_process(command: Sequence[str], stdin_path: Path | None = None) -> tuple[float, float]:
+    """Run to completion with stdout to /dev/null; (wall seconds, peak RSS in MB)."""
+    started = time.monotonic()
+    with (
+        open(os.devnull, "wb") as null,
+        (stdin_path.open("rb") if stdin_path else open(os.devnull, "rb")) as stdin,
+        tempfile.TemporaryFile() as errors,
+    ):
+        process = subprocess.Popen(command, stdout=null, stderr=errors, stdin=stdin, cwd=ROOT)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.monotonic() - started
+        print(f"  {command[2]}: {wall:.1f} s wall, {usage.ru_utime + usage.ru_stime:.1f} s CPU",
+              flush=True)
+        if status != 0:
+            errors.seek(0)
+            sys.stderr.write(errors.read().decode()[-3000:])
+            msg = f"{command[2]} exited with status {status}"
+            raise SystemExit(msg)
+    return wall, usage.ru_maxrss / 1024
+
+
+def minimum_list_requests(emulator: Emulator) -> tuple[int, int]:
+    """(fewest list requests a full sync of the default streams needs, records they hold)."""
+    organization = emulator.organization()
+    requests = records = 0
+    for entry in catalog.OBJECTS:
+        if not entry.selected_by_default:
+            continue
+        count = 1 if entry.single else len(organization.list(entry.stream))
+        records += count
+        requests += 1 if entry.single else max(1, math.ceil(count / 100))
+    return requests, records
+
+
+def bench_tap(name: str, emulator: Emulator, base_url: str, latency: float, **extra: Any) -> Result:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "config.json")
+        path.write_text(json.dumps(config(base_url, **extra)))
+        emulator.clear_requests()
+        wall, rss = run_process([sys.executable, "-m", "tap_billcom", "--config", str(path)])
+    requests = [r for r in emulator.requests if r.method == "GET"]
+    minimum, records = minimum_list_requests(emulator)
+    return Result(name, len(requests), minimum, emulator.peak_in_flight, wall,
+                  floor_seconds(minimum, latency), records, rss)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--latency-ms", type=float, default=200.0)
+    parser.add_argument("--skip-baseline", action="store_true")
+    args = parser.parse_args()
+    latency = args.latency_ms / 1000
+    started = time.monotonic()
+    emulator = Emulator(EmulatorConfig(records=args.records, latency_seconds=latency))
+    print(f"seeded {args.records} records in {time.monotonic() - started:.1f} s", flush=True)
+    results = []
+    with emulator.serve() as base_url:
+        results.append(bench_tap("tap full sync", emulator, base_url, latency))
+        if not args.skip_baseline:
+            results.append(
+                bench_tap("tap, one request at a time", emulator, base_url, latency,
+                          max_concurrent_requests=1)
+            )
+    print_table(results, latency)
+    over = [r for r in results if r.peak_in_flight > BILL_CONCURRENCY]
+    return 1 if over else 0
+
+
+def print_table(results: list[Result], latency: float) -> None:
+    header = ("run", "requests", "minimum", "peak in flight", "wall s", "floor s", "wall/floor",
+              "records/s", "peak RSS MB")
+    rows = [
+        (r.name, str(r.requests), str(r.minimum), str(r.peak_in_flight), f"{r.wall:.1f}",
+         f"{r.floor:.1f}", f"{r.ratio:.2f}", f"{r.records / r.wall:,.0f}", f"{r.peak_rss_mb:.0f}")
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    print(f"latency {latency * 1000:.0f} ms per request; BILL allows {BILL_CONCURRENCY} in flight")
+    for row in (header, *rows):
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
+                        enumerate(zip(row, widths, strict=True))))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
