@@ -75,14 +75,16 @@ def run_process(command: Sequence[str], stdin_path: Path | None = None) -> tuple
     started = time.monotonic()
     with (
         open(os.devnull, "wb") as null,
-        (stdin_path.open("rb") if stdin_path else open(os.devnull, "rb")) as stdin,
+        stdin_path.open("rb") if stdin_path else open(os.devnull, "rb") as stdin,
         tempfile.TemporaryFile() as errors,
     ):
         process = subprocess.Popen(command, stdout=null, stderr=errors, stdin=stdin, cwd=ROOT)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.monotonic() - started
-        print(f"  {command[2]}: {wall:.1f} s wall, {usage.ru_utime + usage.ru_stime:.1f} s CPU",
-              flush=True)
+        print(
+            f"  {command[2]}: {wall:.1f} s wall, {usage.ru_utime + usage.ru_stime:.1f} s CPU",
+            flush=True,
+        )
         if status != 0:
             errors.seek(0)
             sys.stderr.write(errors.read().decode()[-3000:])
@@ -112,8 +114,16 @@ def bench_tap(name: str, emulator: Emulator, base_url: str, latency: float, **ex
         wall, rss = run_process([sys.executable, "-m", "tap_billcom", "--config", str(path)])
     requests = [r for r in emulator.requests if r.method == "GET"]
     minimum, records = minimum_list_requests(emulator)
-    return Result(name, len(requests), minimum, emulator.peak_in_flight, wall,
-                  floor_seconds(minimum, latency), records, rss)
+    return Result(
+        name,
+        len(requests),
+        minimum,
+        emulator.peak_in_flight,
+        wall,
+        floor_seconds(minimum, latency),
+        records,
+        rss,
+    )
 
 
 def main() -> int:
@@ -131,8 +141,13 @@ def main() -> int:
         results.append(bench_tap("tap full sync", emulator, base_url, latency))
         if not args.skip_baseline:
             results.append(
-                bench_tap("tap, one request at a time", emulator, base_url, latency,
-                          max_concurrent_requests=1)
+                bench_tap(
+                    "tap, one request at a time",
+                    emulator,
+                    base_url,
+                    latency,
+                    max_concurrent_requests=1,
+                )
             )
     print_table(results, latency)
     over = [r for r in results if r.peak_in_flight > BILL_CONCURRENCY]
@@ -140,18 +155,40 @@ def main() -> int:
 
 
 def print_table(results: list[Result], latency: float) -> None:
-    header = ("run", "requests", "minimum", "peak in flight", "wall s", "floor s", "wall/floor",
-              "records/s", "peak RSS MB")
+    header = (
+        "run",
+        "requests",
+        "minimum",
+        "peak in flight",
+        "wall s",
+        "floor s",
+        "wall/floor",
+        "records/s",
+        "peak RSS MB",
+    )
     rows = [
-        (r.name, str(r.requests), str(r.minimum), str(r.peak_in_flight), f"{r.wall:.1f}",
-         f"{r.floor:.1f}", f"{r.ratio:.2f}", f"{r.records / r.wall:,.0f}", f"{r.peak_rss_mb:.0f}")
+        (
+            r.name,
+            str(r.requests),
+            str(r.minimum),
+            str(r.peak_in_flight),
+            f"{r.wall:.1f}",
+            f"{r.floor:.1f}",
+            f"{r.ratio:.2f}",
+            f"{r.records / r.wall:,.0f}",
+            f"{r.peak_rss_mb:.0f}",
+        )
         for r in results
     ]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     print(f"latency {latency * 1000:.0f} ms per request; BILL allows {BILL_CONCURRENCY} in flight")
     for row in (header, *rows):
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
-                        enumerate(zip(row, widths, strict=True))))
+        print(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
 
 
 if __name__ == "__main__":

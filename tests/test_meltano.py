@@ -1,9 +1,12 @@
-"""tap-billcom under Meltano: meltano.yml matches the tap, and `meltano run` is incremental.
+"""The connectors under Meltano: meltano.yml matches tap-billcom and target-billcom,
+`meltano run tap-billcom target-jsonl` is incremental, and `meltano run tap-singer-jsonl
+target-billcom` lands the ERP sample in BILL once.
 
-The end-to-end test runs Meltano 4.4.1 from .venv-meltano (`make meltano` creates it; the
+The end-to-end tests run Meltano 4.4.1 from .venv-meltano (`make meltano` creates it; the
 fixture below creates it too when it is missing) in a temporary copy of the repository's
 meltano.yml, so the repository's own .meltano/ and output/ are never touched. The copy's
-`pip_url: -e .` is rewritten to the repository's absolute path.
+`pip_url: -e .` lines are rewritten to the repository's absolute path, and the ERP sample is
+copied to the same place under it (meltano.yml reads ${MELTANO_PROJECT_ROOT}/examples/erp).
 """
 
 from __future__ import annotations
@@ -24,15 +27,25 @@ import yaml
 
 from bill_core import catalog
 from bill_emulator import DEMO_CREDENTIALS, Emulator
+from target_billcom.target import TargetBillcom
+from tests.taprun import assert_no_secret
+from tests.targetrun import SAMPLE, write_calls
 
 ROOT = Path(__file__).resolve().parents[1]
 MELTANO_VENV = ROOT / ".venv-meltano"
 MELTANO_VERSION = "4.4.1"
-TIMEOUT_SECONDS = 120  # one Meltano command; the whole test takes about 12 s when warm
+TIMEOUT_SECONDS = 120  # one Meltano command; each end-to-end test takes about 12 s when warm
 STATE_ID = "dev:tap-billcom-to-target-jsonl"
 INCREMENTAL = {o.stream for o in catalog.OBJECTS if o.incremental and o.parent is None}
 CHILDREN = {o.stream for o in catalog.OBJECTS if o.parent}
 SENSITIVE = {"password", "dev_key", "mfa_remember_me_id"}
+#: Generic SDK settings of target-billcom's --about that meltano.yml leaves out: the target
+#: matches records to BILL's and batches by BILL's own limits, so they do nothing useful there.
+TARGET_LEFT_OUT = ["add_record_metadata", "load_method", "batch_size_rows"]
+#: target-billcom's own settings and the connection settings (bill_core.settings).
+TARGET_OWN = list(TargetBillcom.config_jsonschema["properties"])
+#: Where meltano.yml's target-billcom writes its results file, under the project root.
+RESULTS_FILE = Path("output", "billcom-results.jsonl")
 STARTED = re.compile(r"Starting incremental sync of '(\w+)' with bookmark value: (\S+)")
 
 
@@ -55,11 +68,10 @@ def expected_kind(schema: dict[str, Any]) -> str:
     return kinds.get(types[0], "object") if types else "object"
 
 
-@pytest.fixture(scope="module")
-def about() -> dict[str, Any]:
-    """`tap-billcom --about --format=json`: the settings Meltano Hub definitions come from."""
+def about_of(module: str) -> dict[str, Any]:
+    """`<module> --about --format=json`: the settings Meltano Hub definitions come from."""
     result = subprocess.run(
-        [sys.executable, "-m", "tap_billcom", "--about", "--format=json"],
+        [sys.executable, "-m", module, "--about", "--format=json"],
         capture_output=True,
         text=True,
         check=True,
@@ -68,15 +80,25 @@ def about() -> dict[str, Any]:
     return dict(json.loads(result.stdout))
 
 
-def test_meltano_yml_declares_every_tap_setting_as_the_tap_describes_it(
-    about: dict[str, Any],
+@pytest.fixture(scope="module")
+def about() -> dict[str, Any]:
+    return about_of("tap_billcom")
+
+
+@pytest.fixture(scope="module")
+def target_about() -> dict[str, Any]:
+    return about_of("target_billcom")
+
+
+def assert_settings_as_described(
+    plugin: dict[str, Any], about: dict[str, Any], names: list[str]
 ) -> None:
-    tap = project_plugin("extractors", "tap-billcom")
-    declared = {s["name"]: s for s in tap["settings"]}
+    """The plugin declares exactly `names`, in order, each as --about describes it."""
+    declared = {s["name"]: s for s in plugin["settings"]}
     properties = about["settings"]["properties"]
-    assert list(declared) == list(properties)
-    for name, schema in properties.items():
-        setting = declared[name]
+    assert list(declared) == names
+    for name in names:
+        schema, setting = properties[name], declared[name]
         assert setting["label"] == schema["title"], name
         assert setting["description"] == schema["description"], name
         assert setting["kind"] == expected_kind(schema), name
@@ -85,14 +107,41 @@ def test_meltano_yml_declares_every_tap_setting_as_the_tap_describes_it(
             assert [o["value"] for o in setting["options"]] == schema["enum"], name
     assert {s for s in declared if declared[s].get("sensitive")} == SENSITIVE
     required = about["settings"]["required"]
-    assert tap["settings_group_validation"][0] == required
-    assert all(set(required) <= set(group) for group in tap["settings_group_validation"])
+    assert plugin["settings_group_validation"][0] == required
+    assert all(set(required) <= set(group) for group in plugin["settings_group_validation"])
+
+
+def test_meltano_yml_declares_every_tap_setting_as_the_tap_describes_it(
+    about: dict[str, Any],
+) -> None:
+    tap = project_plugin("extractors", "tap-billcom")
+    assert_settings_as_described(tap, about, list(about["settings"]["properties"]))
+
+
+def test_meltano_yml_declares_the_target_settings_as_the_target_describes_them(
+    target_about: dict[str, Any],
+) -> None:
+    target = project_plugin("loaders", "target-billcom")
+    properties = list(target_about["settings"]["properties"])
+    # Every own and connection setting is declared; only the listed SDK built-ins are not.
+    assert set(TARGET_OWN) <= set(properties)
+    assert not set(TARGET_LEFT_OUT) & set(TARGET_OWN)
+    assert set(TARGET_LEFT_OUT) <= set(properties)
+    assert_settings_as_described(
+        target, target_about, [n for n in properties if n not in TARGET_LEFT_OUT]
+    )
 
 
 def test_meltano_yml_capabilities_are_the_taps(about: dict[str, Any]) -> None:
     tap = project_plugin("extractors", "tap-billcom")
     assert set(tap["capabilities"]) <= set(about["capabilities"])
     assert {"state", "catalog", "discover"} <= set(tap["capabilities"])  # state and selection
+
+
+def test_meltano_yml_capabilities_are_the_targets(target_about: dict[str, Any]) -> None:
+    target = project_plugin("loaders", "target-billcom")
+    assert target["capabilities"] == target_about["capabilities"]
+    assert target["executable"] == "target-billcom"
 
 
 def test_meltano_yml_needs_no_meltano_hub() -> None:
@@ -126,10 +175,24 @@ def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A throw-away Meltano project: the repository's meltano.yml, tap installed from ROOT."""
     project = tmp_path_factory.mktemp("meltano-project")
     text = (ROOT / "meltano.yml").read_text()
-    assert text.count("pip_url: -e .\n") == 1
+    assert text.count("pip_url: -e .\n") == 2  # tap-billcom and target-billcom
     text = text.replace("pip_url: -e .\n", f"pip_url: -e {shlex.quote(str(ROOT))}\n")
     (project / "meltano.yml").write_text(text)
+    sample = project / SAMPLE.relative_to(ROOT)
+    sample.parent.mkdir(parents=True)
+    sample.write_bytes(SAMPLE.read_bytes())
     return project
+
+
+#: Environment variables of the project's plugins (and Meltano's own), never inherited.
+PLUGIN_ENV_PREFIXES = (
+    "TAP_BILLCOM_",
+    "TAP_SINGER_JSONL_",
+    "TARGET_BILLCOM_",
+    "TARGET_JSONL_",
+    "TARGET_DUCKDB_",
+    "MELTANO_",
+)
 
 
 class Meltano:
@@ -139,8 +202,7 @@ class Meltano:
         self.env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("TAP_BILLCOM_", "TARGET_JSONL_", "MELTANO_"))
-            and key not in {"VIRTUAL_ENV", "PYTHONPATH"}
+            if not key.startswith(PLUGIN_ENV_PREFIXES) and key not in {"VIRTUAL_ENV", "PYTHONPATH"}
         }
         self.env.update(
             MELTANO_PROJECT_ROOT=str(project),
@@ -253,3 +315,88 @@ def test_meltano_run_to_jsonl_then_incremental_rerun(
     # 0.1.4 forgets the state seen before the last stream's RECORDs and Meltano saves nothing.
     after = saved_bookmarks(meltano)
     assert after == {**bookmarks, "bills": changed["updatedTime"]}
+
+
+# -- meltano run tap-singer-jsonl target-billcom: the ERP sample into BILL ---------------------
+
+
+def sample_records() -> dict[str, list[dict[str, Any]]]:
+    records: dict[str, list[dict[str, Any]]] = {}
+    for line in SAMPLE.read_text().splitlines():
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            records.setdefault(message["stream"], []).append(message["record"])
+    return records
+
+
+def only(records: list[dict[str, Any]], what: str) -> dict[str, Any]:
+    assert len(records) == 1, f"{len(records)} BILL records for {what}"
+    return records[0]
+
+
+def read_results(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_meltano_run_erp_sample_into_billcom_then_rerun_writes_nothing(
+    meltano: Meltano, emulator: Emulator
+) -> None:
+    sample = sample_records()
+    assert set(sample) == {"vendors", "customers", "bills", "invoices"}
+    total = sum(len(records) for records in sample.values())
+    credentials = {
+        f"TARGET_BILLCOM_{name.upper()}": DEMO_CREDENTIALS[name]
+        for name in ("username", "password", "organization_id", "dev_key")
+    }
+    env = {**credentials, "TARGET_BILLCOM_BASE_URL": emulator.base_url}
+    results_file = meltano.project / RESULTS_FILE
+    secrets = [DEMO_CREDENTIALS["password"], DEMO_CREDENTIALS["dev_key"]]
+    secrets += emulator.secret_values()
+
+    results_file.unlink(missing_ok=True)
+    run = meltano("run", "tap-singer-jsonl", "target-billcom", **env)
+    assert_no_secret(run.stdout + run.stderr + results_file.read_text(), secrets)
+    results = read_results(results_file)
+    assert len(results) == total
+    assert {r["action"] for r in results} == {"created"}
+    assert len(write_calls(emulator)) > 0
+
+    organization = emulator.organization()
+    bill_objects = {s: organization.list(s) for s in sample}
+    ids: dict[tuple[str, str], str] = {}  # (stream, match key) -> BILL id
+    for stream, key, field in [
+        ("vendors", "name", "name"),
+        ("customers", "name", "name"),
+        ("invoices", "invoiceNumber", "invoiceNumber"),
+    ]:
+        for source in sample[stream]:
+            found = [o for o in bill_objects[stream] if o.get(field) == source[key]]
+            ids[stream, source[key]] = only(found, f"{stream} {source[key]}")["id"]
+    for source in sample["bills"]:
+        number = source["invoice"]["invoiceNumber"]
+        found = [
+            b
+            for b in bill_objects["bills"]
+            if (b.get("invoice") or {}).get("invoiceNumber") == number
+        ]
+        bill = only(found, f"bill {number}")
+        assert bill["vendorId"] == ids["vendors", source["vendorName"]], number
+        ids["bills", number] = bill["id"]
+    for source in sample["invoices"]:
+        invoice = organization.get("invoices", ids["invoices", source["invoiceNumber"]])
+        assert invoice["customerId"] == ids["customers", source["customerName"]]
+    # One results line per sample record, naming the BILL object it landed as.
+    assert sorted(ids.values()) == sorted(r["id"] for r in results)
+    assert {s: sum(r["stream"] == s for r in results) for s in sample} == {
+        s: len(records) for s, records in sample.items()
+    }
+
+    emulator.clear_requests()
+    results_file.unlink()
+    run = meltano("run", "tap-singer-jsonl", "target-billcom", **env)
+    assert_no_secret(run.stdout + run.stderr + results_file.read_text(), secrets)
+    assert write_calls(emulator) == []
+    results = read_results(results_file)
+    assert len(results) == total
+    assert {r["action"] for r in results} == {"unchanged"}
+    assert sorted(ids.values()) == sorted(r["id"] for r in results)
