@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import json
 import logging
@@ -45,6 +46,7 @@ from bill_core.errors import (
     BillRequestError,
     BillTransientError,
 )
+from bill_core.prefetch import Prefetcher
 from bill_core.settings import ConnectionSettings
 
 LOGGER = logging.getLogger("bill_core")
@@ -63,6 +65,8 @@ _REPEATABLE_POST_SUFFIXES = ("/v3/login", "/Login.json", "/v3/logout", "/archive
 _MAX_RELOGINS_PER_REQUEST = 2
 _BODY_ATTRIBUTE = "_bill_json"
 _MISSING = object()
+#: Set by `BillClient.call(repeatable=True)` for the request it sends (same thread).
+_REPEATABLE: contextvars.ContextVar[bool] = contextvars.ContextVar("repeatable", default=False)
 
 
 class ClientStats:
@@ -134,6 +138,8 @@ class BillClient(requests.Session):
         self._gate = threading.BoundedSemaphore(settings.max_concurrent_requests)
         self.stats = ClientStats()
         self.hourly_limit_reached: BillRateLimitError | None = None
+        #: First pages requested ahead of time (bill_core/prefetch.py), when the caller asks.
+        self.prefetcher: Prefetcher | None = None
 
     # -- public helpers -------------------------------------------------------------------
 
@@ -147,31 +153,47 @@ class BillClient(requests.Session):
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        repeatable: bool = False,
     ) -> Any:
-        """Send one BILL call and return its JSON body (None when empty)."""
+        """Send one BILL call and return its JSON body (None when empty).
+
+        `repeatable=True`: the caller knows that sending this write twice has the effect of
+        sending it once (a PATCH that only sets fields), so a lost answer or a 5xx is retried
+        like a read instead of raising `BillAmbiguousWriteError`.
+        """
         data = (
             None
             if body is None
             else simplejson.dumps(body, use_decimal=True, default=_json_default)
         )
         headers = {"Content-Type": "application/json"} if data is not None else None
-        response = self.request(
-            method,
-            self.url(path),
-            params=params,
-            data=data,
-            headers=headers,
-            timeout=self.settings.request_timeout,
-        )
+        token = _REPEATABLE.set(repeatable)
+        try:
+            response = self.request(
+                method,
+                self.url(path),
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=self.settings.request_timeout,
+            )
+        finally:
+            _REPEATABLE.reset(token)
         return json_body(response)
 
     # -- transport ------------------------------------------------------------------------
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        """Send with gate, session, retries and BILL error mapping (the SDK calls this too)."""
+        """Send with gate, session, retries and BILL error mapping (the SDK calls this too);
+        a request whose answer was prefetched gets that answer."""
+        if self.prefetcher is not None and (ready := self.prefetcher.take(request)) is not None:
+            return ready
+        return self._send_retrying(request, **kwargs)
+
+    def _send_retrying(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.settings.request_timeout)
         authenticated = not _is_sign_in(request)
-        idempotent = _is_idempotent(request)
+        idempotent = _is_idempotent(request) or _REPEATABLE.get()
         waits = backoff.expo(factor=self.settings.retry_initial_wait, max_value=60)
         next(waits)  # python-backoff's generators yield once before the first value
         attempt = relogins = 0
@@ -233,6 +255,9 @@ class BillClient(requests.Session):
             return response
 
     def _send_gated(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        # TLS verification stays on whoever asks otherwise (a caller, an SDK default); a CA
+        # bundle path (REQUESTS_CA_BUNDLE) is kept.
+        kwargs["verify"] = kwargs.get("verify") or True
         with self._gate:
             self.stats.started()
             try:

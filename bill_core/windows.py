@@ -94,9 +94,11 @@ class WindowedReader:
         density = len(first_page) / seconds  # records per second of updatedTime
         remaining = max((self.now - start).total_seconds(), 0.0)
         pages = density * remaining / PAGE_SIZE
-        # About window_pages pages per window (each window ends with one partial page, so
-        # smaller windows cost requests); lists under two windows' worth stay sequential.
-        count = max(1, min(round(pages / self.window_pages), 10_000))
+        # A multiple of the workers (so the last round keeps them all busy) of about
+        # window_pages pages each (each window ends with one partial page, so smaller
+        # windows cost requests); lists of a few pages stay sequential.
+        rounds = max(1, round(pages / (self.workers * self.window_pages)))
+        count = 1 if pages < 2 * self.workers else min(self.workers * rounds, 10_000)
         if count == 1:
             return [Window(0, str(after.since), None, after.seen_at_since)]
         span = remaining / count

@@ -27,7 +27,7 @@ from bill_core import catalog, schemas
 from bill_core.catalog import BillObject
 from bill_core.client import BillClient, get_client, json_body
 from bill_core.errors import BillRateLimitError, BillRequestError
-from bill_core.paging import ListCursor, ListPosition, format_time
+from bill_core.paging import ListCursor, ListPosition, format_time, parse_time
 from bill_core.settings import ConnectionSettings
 from bill_core.windows import WindowedReader
 
@@ -193,8 +193,8 @@ class BillStream(RESTStream[ListPosition | None]):
         if self.client.hourly_limit_reached:
             self.logger.warning("Skipping '%s': BILL's hourly request limit is used up", self.name)
             return
-        start = self.get_starting_timestamp(context) if self.replication_key else None
-        self._start = ListPosition(since=format_time(start) if start else None)
+        self._start = self.start_position(context)
+        self.singer_tap.prefetch_first_pages()
         progress = Progress(self, float(self.config.get("progress_interval", 30)))
         try:
             for record in self._records(context):
@@ -208,6 +208,24 @@ class BillStream(RESTStream[ListPosition | None]):
             if not (self.bill_object.single and error.code == NO_DATA):
                 raise
             self.logger.debug("No %s for %s", self.bill_object.noun, dict(context or {}))
+
+    def start_position(self, context: Mapping[str, Any] | None) -> ListPosition:
+        start = self.get_starting_timestamp(context) if self.replication_key else None
+        return ListPosition(since=format_time(start) if start else None)
+
+    def first_request(self) -> tuple[str, dict[str, Any]]:
+        """URL and parameters of this stream's first request, before its sync starts (for
+        prefetching; if it turns out different, the prefetched page is simply not used)."""
+        since = None
+        if self.replication_key:
+            candidates = [
+                self.stream_state.get("replication_key_value"),
+                self.config.get("start_date"),
+            ]
+            times = [parse_time(str(c)) for c in candidates if c]
+            since = format_time(max(times)) if times else None
+        params = {} if self.bill_object.single else self.cursor.params(ListPosition(since=since))
+        return self.get_url(None), params
 
     def _records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
         """Large incremental lists are read by several windows in flight at once (see

@@ -14,6 +14,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from bill_core.check import check_connection
 from bill_core.client import active_clients, get_client
 from bill_core.errors import BillConfigError, BillError
+from bill_core.prefetch import Prefetcher
 from bill_core.settings import ConnectionSettings, connection_properties
 from tap_billcom.client import RECORDS_EMITTED, BillStream
 from tap_billcom.streams import STREAM_TYPES
@@ -81,6 +82,8 @@ class TapBillcom(Tap):
             sys.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else EXIT_BILL_ERROR)
         finally:
             for client in active_clients():
+                if client.prefetcher is not None:
+                    client.prefetcher.close()
                 stats = client.stats
                 cls.logger.info(
                     "tap-billcom finished in %.1f s: %d streams, %d records, %d requests, "
@@ -122,6 +125,18 @@ class TapBillcom(Tap):
             ctx.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else EXIT_BILL_ERROR)
         cls.logger.info("%s", verdict)
         ctx.exit()
+
+    def prefetch_first_pages(self) -> None:
+        """Once per run: ask BILL for every selected stream's first page in the background,
+        so small streams cost no round trip of their own (see bill_core/prefetch.py)."""
+        client = get_client(ConnectionSettings.from_config(self.config))
+        if client.prefetcher is not None or client.settings.max_concurrent_requests < 2:
+            return
+        client.prefetcher = Prefetcher(client.settings.max_concurrent_requests)
+        for stream in self.streams.values():
+            if isinstance(stream, BillStream) and stream.selected and not stream.parent_stream_type:
+                url, params = stream.first_request()
+                client.prefetcher.add(client, url, params)
 
     @override
     def discover_streams(self) -> list[BillStream]:
