@@ -1,9 +1,9 @@
-# Developer tasks. `make test` is what CI runs (.ci/run); `make demo` shows the tap end to end.
+# Developer tasks. `make test` is what CI runs (.ci/run); `make demo` shows both connectors.
 #
 #   make venv     .venv with the package and its test extras (re-installs when pyproject.toml changes)
 #   make meltano  .venv-meltano with Meltano (kept apart: Meltano pins its own dependencies)
 #   make test     lint, format check, type check and the test suite
-#   make demo     BILL emulator -> Meltano -> DuckDB (output/warehouse.duckdb), twice
+#   make demo     ERP sample -> target-billcom -> BILL emulator -> tap-billcom -> DuckDB, via Meltano
 #   make clean    remove what the demo leaves behind (output/, .meltano/; not the venvs)
 
 SHELL := /bin/bash

@@ -1,10 +1,16 @@
-"""`make demo`: the BILL emulator -> tap-billcom -> Meltano -> DuckDB, then an incremental re-run.
+"""`make demo`: an ERP's records -> target-billcom -> BILL, then BILL -> tap-billcom -> DuckDB.
 
 No BILL account is needed: the script starts the local BILL emulator (seeded demo organization)
-on a free port, points Meltano's tap-billcom at it through TAP_BILLCOM_* environment variables
-(never printed), runs `meltano run tap-billcom target-duckdb` into output/warehouse.duckdb,
-shows what landed and one query, then runs the same command again to show that the second run
-only reads what changed since the saved bookmark.
+on a free port and points Meltano's plugins at it through TAP_BILLCOM_* and TARGET_BILLCOM_*
+environment variables (never printed). Both directions, through Meltano:
+
+1. reverse ETL: `meltano run tap-singer-jsonl target-billcom` loads the ERP sample
+   (examples/erp/sample.singer: vendors, customers, bills, invoices) into BILL and prints
+   target-billcom's summary table;
+2. `meltano run tap-billcom target-duckdb` copies the organization, the ERP's records included,
+   into output/warehouse.duckdb; the script shows what landed and two queries;
+3. the same command again, to show that the second run only reads what changed since the
+   saved bookmark.
 
 Needs: .venv (this package, plus duckdb==1.2.2) and .venv-meltano (meltano==4.4.1); the
 Makefile's `demo` target provides both. Meltano logs go to output/demo-*.log.
@@ -39,6 +45,19 @@ WAREHOUSE = OUTPUT / "warehouse.duckdb"  # target-duckdb's filepath in meltano.y
 SCHEMA = "billcom"  # target-duckdb's default_target_schema in meltano.yml
 JOB = ("tap-billcom", "target-duckdb")
 STATE_ID = "dev:tap-billcom-to-target-duckdb"  # <environment>:<tap>-to-<target>
+ERP_JOB = ("tap-singer-jsonl", "target-billcom")
+ERP_SAMPLE = ROOT / "examples" / "erp" / "sample.singer"  # tap-singer-jsonl reads examples/erp
+RESULTS = OUTPUT / "billcom-results.jsonl"  # target-billcom's results_path in meltano.yml
+ERP_STREAMS = ("vendors", "customers", "bills", "invoices")
+#: Environment variables no inherited value may set: the demo's plugins' and Meltano's own.
+PLUGIN_ENV_PREFIXES = (
+    "TAP_BILLCOM_",
+    "TARGET_BILLCOM_",
+    "TAP_SINGER_JSONL_",
+    "TARGET_DUCKDB_",
+    "TARGET_JSONL_",
+    "MELTANO_",
+)
 
 # Open payables by vendor, due by the end of this month (overdue included). target-duckdb
 # lower-cases column names (dueAmount -> dueamount), keeps `date` strings as VARCHAR and loads
@@ -60,15 +79,38 @@ order by due desc
 limit 10
 """  # noqa: S608 (constants only)
 
+# The ERP's bills, as the tap read them back from BILL: the ERP named each vendor by name;
+# target-billcom resolved it to the BILL vendorId the join below uses.
+ERP_BILLS = f"""
+select v.name                              as vendor,
+       count(*)                            as bills,
+       sum(b.amount)::decimal(18, 2)       as amount,
+       min(b.duedate)                      as first_due
+from {SCHEMA}.bills b
+join {SCHEMA}.vendors v on v.id = b.vendorid
+where b.id in (select unnest(?::varchar[]))
+group by all
+order by vendor
+"""  # noqa: S608 (constants only)
+
 INCREMENTAL_LINE = re.compile(r"Starting incremental sync of '(\w+)' with bookmark value: (\S+)")
+
+#: Values never to be printed (the demo's password and developer key): say() and fail() mask them.
+SECRETS: list[str] = []
+
+
+def masked(text: str) -> str:
+    for secret in SECRETS:
+        text = text.replace(secret, "********")
+    return text
 
 
 def say(text: str = "") -> None:
-    print(text, flush=True)
+    print(masked(text), flush=True)
 
 
 def fail(text: str) -> None:
-    print(f"demo failed: {text}", file=sys.stderr, flush=True)
+    print(masked(f"demo failed: {text}"), file=sys.stderr, flush=True)
     raise SystemExit(1)
 
 
@@ -132,27 +174,22 @@ def emulator(records: int, seed: int) -> Iterator[str]:
 
 
 def meltano_env(base_url: str) -> dict[str, str]:
-    """The environment for Meltano: the emulator's demo credentials as TAP_BILLCOM_* settings."""
+    """The environment for Meltano: the emulator's demo credentials as the TAP_BILLCOM_* and
+    TARGET_BILLCOM_* settings of tap-billcom and target-billcom."""
     from bill_emulator import DEMO_CREDENTIALS
 
+    SECRETS[:] = [DEMO_CREDENTIALS["password"], DEMO_CREDENTIALS["dev_key"]]
     env = {
         key: value
         for key, value in os.environ.items()
         # Nothing inherited may override the demo's settings or Meltano's project.
-        if not key.startswith(("TAP_BILLCOM_", "TARGET_DUCKDB_", "MELTANO_"))
-        and key not in {"VIRTUAL_ENV", "PYTHONPATH"}
+        if not key.startswith(PLUGIN_ENV_PREFIXES) and key not in {"VIRTUAL_ENV", "PYTHONPATH"}
     }
-    env.update(
-        {
-            "MELTANO_PROJECT_ROOT": str(ROOT),
-            "NO_COLOR": "1",
-            "TAP_BILLCOM_USERNAME": DEMO_CREDENTIALS["username"],
-            "TAP_BILLCOM_PASSWORD": DEMO_CREDENTIALS["password"],
-            "TAP_BILLCOM_ORGANIZATION_ID": DEMO_CREDENTIALS["organization_id"],
-            "TAP_BILLCOM_DEV_KEY": DEMO_CREDENTIALS["dev_key"],
-            "TAP_BILLCOM_BASE_URL": base_url,
-        }
-    )
+    env.update({"MELTANO_PROJECT_ROOT": str(ROOT), "NO_COLOR": "1"})
+    for prefix in ("TAP_BILLCOM_", "TARGET_BILLCOM_"):
+        for name in ("username", "password", "organization_id", "dev_key"):
+            env[f"{prefix}{name.upper()}"] = DEMO_CREDENTIALS[name]
+        env[f"{prefix}BASE_URL"] = base_url
     return env
 
 
@@ -178,16 +215,23 @@ def meltano(args: list[str], env: Mapping[str, str], log_name: str, *, check: bo
     return result.stdout
 
 
-def read_log(log: str) -> tuple[Counter[str], dict[str, str]]:
-    """From a `meltano --log-format=json run` log: records read per stream (the SDK's
-    record_count metrics) and the bookmark each incremental stream started from."""
-    counts: Counter[str] = Counter()
-    started: dict[str, str] = {}
+def log_events(log: str) -> Iterator[dict[str, Any]]:
+    """The JSON events of a `meltano --log-format=json` log."""
     for line in log.splitlines():
         try:
             event = json.loads(line)
         except ValueError:
             continue
+        if isinstance(event, dict):
+            yield event
+
+
+def read_log(log: str) -> tuple[Counter[str], dict[str, str]]:
+    """From a `meltano --log-format=json run` log: records read per stream (the SDK's
+    record_count metrics) and the bookmark each incremental stream started from."""
+    counts: Counter[str] = Counter()
+    started: dict[str, str] = {}
+    for event in log_events(log):
         metric = event.get("metric_info") or {}
         if metric.get("metric") == "record_count" and "stream" in metric.get("tags", {}):
             counts[metric["tags"]["stream"]] += int(metric["value"])
@@ -195,6 +239,84 @@ def read_log(log: str) -> tuple[Counter[str], dict[str, str]]:
         if match:
             started[match.group(1)] = match.group(2)
     return counts, started
+
+
+def target_summary(log: str) -> tuple[list[str], str | None]:
+    """target-billcom's summary table (the lines after its "Summary" log line) and its
+    one-line "target-billcom finished: ..." figures, from the run's JSON log."""
+    table: list[str] = []
+    finished = None
+    for event in log_events(log):
+        text = str(event.get("event", ""))
+        if text.startswith("Summary\n"):
+            table = text.splitlines()[1:]
+        elif text.startswith("target-billcom finished"):
+            finished = text
+    return table, finished
+
+
+def sample_counts() -> Counter[str]:
+    """RECORD messages per stream in the ERP sample."""
+    counts: Counter[str] = Counter()
+    for line in ERP_SAMPLE.read_text().splitlines():
+        message = json.loads(line)
+        if message.get("type") == "RECORD":
+            counts[message["stream"]] += 1
+    return counts
+
+
+class ErpLoad:
+    """One `meltano run tap-singer-jsonl target-billcom`: the ERP sample into BILL."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        RESULTS.unlink(missing_ok=True)  # the results of this run only
+        meltano(["run", *ERP_JOB], env, "demo-erp.log")
+        self.summary, self.finished = target_summary((OUTPUT / "demo-erp.log").read_text())
+        if not RESULTS.exists():
+            fail(f"target-billcom wrote no {RESULTS.relative_to(ROOT)}; see output/demo-erp.log")
+        self.results = [json.loads(line) for line in RESULTS.read_text().splitlines()]
+        self.sent = sample_counts()
+
+    @property
+    def ids(self) -> dict[str, list[str]]:
+        """The BILL ids of the records that landed, per stream."""
+        ids: dict[str, list[str]] = {}
+        for result in self.results:
+            if result.get("id") and result.get("action") in {"created", "updated", "unchanged"}:
+                ids.setdefault(result["stream"], []).append(result["id"])
+        return ids
+
+
+def show_erp(load: ErpLoad) -> None:
+    sent = ", ".join(f"{load.sent[s]} {s}" for s in ERP_STREAMS)
+    say(f"   The ERP sent {sent} ({sum(load.sent.values())} records; references by name).")
+    if load.summary:
+        say("   target-billcom's summary (from its log):")
+        for line in load.summary:
+            say("   " + line.rstrip())
+    else:  # the log format changed: rebuild the table from the results file
+        actions = Counter((r["stream"], r["action"]) for r in load.results)
+        say("   target-billcom's results file, per stream and action:")
+        print_table(["stream", "action", "records"], sorted((*k, n) for k, n in actions.items()))
+    if load.finished:
+        say(f"   {load.finished}")
+    landed = sum(len(ids) for ids in load.ids.values())
+    failed = [r for r in load.results if r.get("action") == "failed"]
+    say(
+        f"   {landed} of {sum(load.sent.values())} records are in BILL now; one line each in "
+        f"{RESULTS.relative_to(ROOT)}."
+    )
+    if failed:
+        say(f"   WARNING: {len(failed)} records failed; see {RESULTS.relative_to(ROOT)}")
+
+
+def erp_rows_in(connection: Any, stream: str, ids: list[str]) -> int:
+    """How many of the ERP records' BILL ids are rows of the warehouse table `stream`."""
+    row = connection.execute(
+        f"select count(*) from {SCHEMA}.{stream} where id in (select unnest(?::varchar[]))",  # noqa: S608
+        [ids],
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def table_counts(connection: Any) -> dict[str, int]:
@@ -233,19 +355,25 @@ def bookmarks(state_json: str) -> dict[str, str]:
 class Run:
     """One `meltano run tap-billcom target-duckdb`: what the tap read, what the warehouse holds."""
 
-    def __init__(self, number: int, env: Mapping[str, str], duckdb: Any) -> None:
+    def __init__(
+        self, number: int, env: Mapping[str, str], duckdb: Any, erp_ids: Mapping[str, list[str]]
+    ) -> None:
         log_name = f"demo-run-{number}.log"
         meltano(["run", *JOB], env, log_name)
         self.read, self.started_from = read_log((OUTPUT / log_name).read_text())
         with duckdb.connect(str(WAREHOUSE), read_only=True) as connection:
             self.tables = table_counts(connection)
             self.open_payables = connection.execute(OPEN_PAYABLES).fetchall()
+            self.erp_found = {
+                stream: erp_rows_in(connection, stream, ids) for stream, ids in erp_ids.items()
+            }
+            self.erp_bills = connection.execute(ERP_BILLS, [erp_ids.get("bills", [])]).fetchall()
         self.bookmarks = bookmarks(
             meltano(["state", "get", STATE_ID], env, f"demo-state-{number}.log")
         )
 
 
-def show_first(run: Run) -> None:
+def show_first(run: Run, erp: ErpLoad) -> None:
     say(f"   Landed in {WAREHOUSE.relative_to(ROOT)}, schema {SCHEMA}:")
     rows = [(t, run.read.get(t, 0), n) for t, n in sorted(run.tables.items())]
     print_table(["table", "records read", "rows"], rows)
@@ -254,6 +382,14 @@ def show_first(run: Run) -> None:
     if lost:  # the trap duckdb>=1.3 sets for target-duckdb 0.8.0 (see meltano.yml)
         say(f"   WARNING: fewer rows than records read in {', '.join(lost)}")
     say(f"   Meltano saved bookmarks for {len(run.bookmarks)} incremental streams ({STATE_ID}).")
+    found = ", ".join(
+        f"{stream} {run.erp_found.get(stream, 0)}/{len(erp.ids.get(stream, []))}"
+        for stream in ERP_STREAMS
+    )
+    say(f"   The ERP's records, found in the warehouse by their BILL id: {found}.")
+    say("")
+    say("   The ERP's bills, read back from BILL (vendor resolved by target-billcom):")
+    print_table(["vendor", "bills", "amount", "first due"], run.erp_bills)
     say("")
     say("   Open payables by vendor, due this month or overdue (top 10):")
     print_table(["vendor", "open bills", "due", "overdue", "oldest due"], run.open_payables)
@@ -298,7 +434,10 @@ def main() -> None:
     started = time.monotonic()
     say(f"1. Starting the BILL emulator ({options.records} records, seed {options.seed})")
     with emulator(options.records, options.seed) as base_url:
-        say(f"   BILL v3 emulator at {base_url}; demo credentials go to Meltano as TAP_BILLCOM_*")
+        say(
+            f"   BILL v3 emulator at {base_url}; demo credentials go to Meltano as "
+            "TAP_BILLCOM_* and TARGET_BILLCOM_*"
+        )
         env = meltano_env(base_url)
 
         say("2. Installing the Meltano plugins (skipped when up to date)")
@@ -308,13 +447,18 @@ def main() -> None:
             path.unlink(missing_ok=True)
         meltano(["state", "clear", "--force", STATE_ID], env, "demo-state-clear.log", check=False)
 
-        say(f"3. First run: meltano run {' '.join(JOB)}  (no bookmark yet: reads everything)")
-        first = Run(1, env, duckdb)
-        show_first(first)
+        say(f"3. Reverse ETL: meltano run {' '.join(ERP_JOB)}  (the ERP sample into BILL)")
+        erp = ErpLoad(env)
+        show_erp(erp)
 
         say("")
-        say(f"4. Second run: meltano run {' '.join(JOB)}  (incremental, from the bookmarks)")
-        second = Run(2, env, duckdb)
+        say(f"4. First run: meltano run {' '.join(JOB)}  (no bookmark yet: reads everything)")
+        first = Run(1, env, duckdb, erp.ids)
+        show_first(first, erp)
+
+        say("")
+        say(f"5. Second run: meltano run {' '.join(JOB)}  (incremental, from the bookmarks)")
+        second = Run(2, env, duckdb, erp.ids)
     say("   (emulator stopped)")
     show_second(first, second)
 
