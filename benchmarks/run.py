@@ -126,11 +126,97 @@ def bench_tap(name: str, emulator: Emulator, base_url: str, latency: float, **ex
     )
 
 
+def erp_input(records: int) -> str:
+    """All-new ERP input: 10% vendors, 10% customers, 50% bills, 30% invoices, by name."""
+    vendors, customers = max(1, records // 10), max(1, records // 10)
+    bills, invoices = records // 2, records - 2 * (records // 10) - records // 2
+    lines = []
+
+    def stream(name: str, rows: Any) -> None:
+        lines.append(
+            {
+                "type": "SCHEMA",
+                "stream": name,
+                "key_properties": [],
+                "schema": {"type": "object", "properties": {}},
+            }
+        )
+        lines.extend({"type": "RECORD", "stream": name, "record": row} for row in rows)
+
+    stream("vendors", ({"name": f"Bench Vendor {i:06d}"} for i in range(vendors)))
+    stream(
+        "customers",
+        (
+            {"name": f"Bench Customer {i:06d}", "email": f"c{i}@bench.example"}
+            for i in range(customers)
+        ),
+    )
+    stream(
+        "bills",
+        (
+            {
+                "vendorName": f"Bench Vendor {i % vendors:06d}",
+                "dueDate": "2026-12-31",
+                "invoice": {"invoiceNumber": f"BB-{i:07d}", "invoiceDate": "2026-11-30"},
+                "billLineItems": [{"amount": 100 + i % 900, "description": "bench"}],
+            }
+            for i in range(bills)
+        ),
+    )
+    stream(
+        "invoices",
+        (
+            {
+                "customerName": f"Bench Customer {i % customers:06d}",
+                "invoiceNumber": f"BI-{i:07d}",
+                "invoiceLineItems": [{"quantity": 1, "price": 50 + i % 400}],
+            }
+            for i in range(invoices)
+        ),
+    )
+    lines.append({"type": "STATE", "value": {"bookmarks": {"bench": {"done": True}}}})
+    counts = {"vendors": vendors, "customers": customers, "bills": bills, "invoices": invoices}
+    minimum = math.ceil(vendors / 20) + customers + math.ceil(bills / 100) + invoices
+    return "".join(json.dumps(line) + "\n" for line in lines), counts, minimum  # type: ignore[return-value]
+
+
+def bench_target(
+    emulator: Emulator, base_url: str, latency: float, text: str, minimum_writes: int
+) -> Result:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "config.json")
+        path.write_text(json.dumps(config(base_url, results_path=str(Path(folder, "r.jsonl")))))
+        source = Path(folder, "input.singer")
+        source.write_text(text)
+        emulator.clear_requests()
+        wall, rss = run_process(
+            [sys.executable, "-m", "target_billcom", "--config", str(path)], stdin_path=source
+        )
+    requests = [r for r in emulator.requests if "/login" not in r.path]
+    writes = sum(1 for r in requests if r.method in WRITE_METHODS)
+    reads = len(requests) - writes
+    records = text.count('"type": "RECORD"')
+    # The floor counts the writes the input needs plus the index reads this run made.
+    floor = floor_seconds(minimum_writes + reads, latency)
+    return Result(
+        "target",
+        len(requests),
+        minimum_writes + reads,
+        emulator.peak_in_flight,
+        wall,
+        floor,
+        records,
+        rss,
+        writes,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--latency-ms", type=float, default=200.0)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--target-records", type=int, default=1000)
     args = parser.parse_args()
     latency = args.latency_ms / 1000
     started = time.monotonic()
@@ -149,6 +235,13 @@ def main() -> int:
                     max_concurrent_requests=1,
                 )
             )
+        if args.target_records:
+            text, _, minimum_writes = erp_input(args.target_records)
+            new = bench_target(emulator, base_url, latency, text, minimum_writes)
+            new.name = "target, all new (creates)"
+            again = bench_target(emulator, base_url, latency, text, 0)
+            again.name = "target, same input again"
+            results += [new, again]
     print_table(results, latency)
     over = [r for r in results if r.peak_in_flight > BILL_CONCURRENCY]
     return 1 if over else 0
@@ -159,6 +252,7 @@ def print_table(results: list[Result], latency: float) -> None:
         "run",
         "requests",
         "minimum",
+        "writes",
         "peak in flight",
         "wall s",
         "floor s",
@@ -171,6 +265,7 @@ def print_table(results: list[Result], latency: float) -> None:
             r.name,
             str(r.requests),
             str(r.minimum),
+            "-" if r.writes is None else str(r.writes),
             str(r.peak_in_flight),
             f"{r.wall:.1f}",
             f"{r.floor:.1f}",
