@@ -145,7 +145,7 @@ class BillError(Exception):
         if code and code not in message:
             text = f"{text} [{code}]"
         if self.hint:
-            text = f"{text}. What to do: {self.hint}."
+            text = f"{text.rstrip('.')}. What to do: {self.hint.rstrip('.')}."
         super().__init__(text)
 
 

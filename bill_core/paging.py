@@ -18,15 +18,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from bill_core.catalog import UPDATED_TIME
+from bill_core.errors import BillTransientError
 
 LOGGER = logging.getLogger("bill_core")
 
 #: BILL's maximum page size (https://developer.bill.com/docs/search-op-with-lists).
 PAGE_SIZE = 100
+#: A page asked for again this often, still naming itself as `nextPage`, ends the listing
+#: with an error (never silently: the records after it would be missing).
+MAX_REPEATED_PAGES = 3
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,11 @@ class ListPosition:
     seen_at_since: frozenset[str] = field(default_factory=frozenset)
     #: BILL page token, used only for offset paging (full-table lists, tie blocks).
     page: str | None = None
+    #: Ids an offset listing (no keyset) already emitted: a page token that repeats or
+    #: points back never emits a record twice. Offset lists are the small ones.
+    seen: frozenset[str] = field(default_factory=frozenset)
+    #: Times in a row BILL answered this position's own page token as `nextPage`.
+    repeats: int = 0
 
 
 def parse_time(value: str) -> dt.datetime:
@@ -80,7 +89,10 @@ class ListCursor:
         return params
 
     def fresh(self, position: ListPosition, records: Iterable[Mapping[str, Any]]) -> list[Any]:
-        """Records not emitted yet (drops the boundary records seen on the previous page)."""
+        """Records not emitted yet (drops the boundary records seen on the previous page,
+        and for offset lists every record an earlier page of this listing emitted)."""
+        if position.seen:
+            records = [r for r in records if r.get("id") not in position.seen]
         if not position.seen_at_since or position.since is None:
             return list(records)
         since = parse_time(position.since)
@@ -104,12 +116,46 @@ class ListCursor:
             if self.keyset and records and not self._stuck(position, records):
                 LOGGER.warning("BILL repeated a page token; continuing from the last updatedTime")
                 return self._after(position, records, next_page=None)
-            LOGGER.warning("BILL repeated a page token and no progress is possible; stopping")
-            return None
+            return self._again(position, records)
         if not self.keyset or not records:
             # Offset paging, or an empty page that still carries a cursor: follow the token.
-            return ListPosition(position.since, position.seen_at_since, next_page)
+            return ListPosition(
+                position.since, position.seen_at_since, next_page, self._seen(position, records)
+            )
         return self._after(position, records, next_page=next_page)
+
+    def _seen(self, position: ListPosition, records: Sequence[Mapping[str, Any]]) -> frozenset[str]:
+        if self.keyset:
+            return position.seen
+        return position.seen | {str(r["id"]) for r in records if r.get("id") is not None}
+
+    def _again(self, position: ListPosition, records: Sequence[Mapping[str, Any]]) -> ListPosition:
+        """BILL named the page just read as the next one: ask for it again (what it already
+        emitted is dropped by id), a few times, then fail loudly. Stopping quietly would end
+        the sync with every later record missing."""
+        if position.repeats >= MAX_REPEATED_PAGES:
+            msg = (
+                f"BILL answered the same page token {position.repeats + 1} times in a row; "
+                "stopped this list to avoid an endless loop"
+            )
+            raise BillTransientError(
+                msg, hint="run again later; the state saved so far is kept and resumes"
+            )
+        LOGGER.warning(
+            "BILL repeated a page token; asking for the page again (%d/%d)",
+            position.repeats + 1,
+            MAX_REPEATED_PAGES,
+        )
+        seen_at_since = position.seen_at_since
+        if self.keyset and position.since is not None:
+            since = parse_time(position.since)
+            seen_at_since |= {str(r["id"]) for r in records if _time_of(r) == since}
+        return replace(
+            position,
+            seen_at_since=seen_at_since,
+            seen=self._seen(position, records),
+            repeats=position.repeats + 1,
+        )
 
     @staticmethod
     def _stuck(position: ListPosition, records: Sequence[Mapping[str, Any]]) -> bool:

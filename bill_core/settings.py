@@ -243,12 +243,15 @@ class ConnectionSettings:
             raise BillConfigError(
                 msg, hint="give both values returned with the MFA challenge, or neither"
             )
-        concurrency = int(config.get("max_concurrent_requests") or 3)
+        concurrency = _number(config, "max_concurrent_requests", 3, int)
         if not 1 <= concurrency <= 3:
             msg = f"`max_concurrent_requests` is {concurrency}"
             raise BillConfigError(
                 msg, hint="use 1, 2 or 3: BILL rejects a 4th concurrent request (BDC_1322)"
             )
+        retries = _number(config, "max_retries", 8, int, minimum=0)
+        first_wait = _number(config, "retry_initial_wait", 1.0, float, minimum=0)
+        timeout = _number(config, "request_timeout", 120.0, float, minimum=0, above=True)
         return cls(
             base_url=base_url,
             username=str(config["username"]).strip(),
@@ -260,7 +263,33 @@ class ConnectionSettings:
             mfa_remember_me_id=remember_me,
             mfa_device=device,
             max_concurrent_requests=concurrency,
-            max_retries=max(0, int(config.get("max_retries", 8))),
-            retry_initial_wait=max(0.0, float(config.get("retry_initial_wait", 1.0))),
-            request_timeout=float(config.get("request_timeout") or 120.0),
+            max_retries=retries,
+            retry_initial_wait=first_wait,
+            request_timeout=timeout,
         )
+
+
+def _number(
+    config: Mapping[str, Any],
+    name: str,
+    default: Any,
+    kind: type,
+    *,
+    minimum: float | None = None,
+    above: bool = False,
+) -> Any:
+    """A numeric setting; absent (None) means the default. A value out of range is refused,
+    never quietly replaced (0 used to mean "default" for some settings)."""
+    value = config.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        msg = f"`{name}` is {value!r}, not a number"
+        raise BillConfigError(msg, hint=f"give a number, e.g. {default}") from None
+    if minimum is not None and (number <= minimum if above else number < minimum):
+        msg = f"`{name}` is {value}"
+        limit = f"a number above {minimum:g}" if above else f"{minimum:g} or more"
+        raise BillConfigError(msg, hint=f"use {limit}, e.g. {default}")
+    return number

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import logging
+import random
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -72,17 +74,17 @@ class Executor:
 
     # -- creates --------------------------------------------------------------------------
 
-    def _bulk_create(self, chunk: list[Planned]) -> None:
+    def _bulk_create(self, chunk: list[Planned], lost_answers: int = 0) -> None:
         entry = catalog.get(chunk[0].stream)
         try:
             answer = self._write(
                 "POST", f"{entry.path}/bulk", [for_create(i.stream, i.body) for i in chunk]
             )
-        except BillAmbiguousWriteError:
+        except BillAmbiguousWriteError as error:
             LOGGER.warning(
                 "No answer to a bulk create of %d %s; looking them up", len(chunk), entry.stream
             )
-            self._recover(chunk)
+            self._recover(chunk, lost_answers + 1, error)
             return
         except BillRateLimitError:
             raise
@@ -93,48 +95,54 @@ class Executor:
             # All-or-nothing (https://developer.bill.com/reference/createbulkvendor): halve
             # until each bad record stands alone, so every good record is still written.
             middle = len(chunk) // 2
-            self._bulk_create(chunk[:middle])
-            self._bulk_create(chunk[middle:])
+            self._bulk_create(chunk[:middle], lost_answers)
+            self._bulk_create(chunk[middle:], lost_answers)
             return
         created = answer.get(entry.bulk_response_key) if entry.bulk_response_key else answer
         for item, record in zip(chunk, created or [], strict=False):
             self._created(item, record)
 
-    def _create_one(self, item: Planned) -> None:
+    def _create_one(self, item: Planned, lost_answers: int = 0) -> None:
         entry = catalog.get(item.stream)
         try:
             record = self._write("POST", entry.path, for_create(item.stream, item.body))
-        except BillAmbiguousWriteError:
-            self._recover([item])
+        except BillAmbiguousWriteError as error:
+            self._recover([item], lost_answers + 1, error)
             return
         self._created(item, record)
 
-    def _recover(self, items: list[Planned]) -> None:
-        """After a create with no answer: keep what BILL stored, send the rest once more."""
+    def _recover(self, items: list[Planned], lost_answers: int, error: BillError) -> None:
+        """After a create with no answer (timeout, reset, 5xx): keep what BILL stored and
+        send the rest again, looking again after each further lost answer, at most
+        `max_retries` times (BILL has no idempotency key; a blind resend could duplicate)."""
         index = self.indexes[items[0].stream]
         missing = []
         for item in items:
-            found = index.lookup(item.body)
+            try:
+                found = index.lookup(item.body)
+            except BillRateLimitError:
+                raise
+            except BillError as lookup_error:
+                self._fail(item, lookup_error)
+                continue
             if found:
                 self._created(item, found[0], recovered=True)
             else:
                 missing.append(item)
-        entry = catalog.get(items[0].stream)
-        for item in missing:
-            try:
-                body = for_create(item.stream, item.body)
-                if entry.bulk_create_limit:
-                    answer = self._write("POST", f"{entry.path}/bulk", [body])
-                    record = (
-                        answer.get(entry.bulk_response_key) if entry.bulk_response_key else answer
-                    )
-                    self._created(item, record[0])
-                else:
-                    self._created(item, self._write("POST", entry.path, body))
-            except BillRateLimitError:
-                raise
-            except BillError as error:
+        if not missing:
+            return
+        settings = self.client.settings
+        if lost_answers > settings.max_retries:
+            for item in missing:
                 self._fail(item, error)
+            return
+        wait = min(60.0, settings.retry_initial_wait * 2 ** (lost_answers - 1))
+        time.sleep(wait / 2 + random.uniform(0, wait / 2))
+        if catalog.get(items[0].stream).bulk_create_limit:
+            self._bulk_create(missing, lost_answers)
+        else:
+            for item in missing:
+                self._create_one(item, lost_answers)
 
     def _created(self, item: Planned, record: dict[str, Any], *, recovered: bool = False) -> None:
         self.indexes[item.stream].put(record)
@@ -161,7 +169,9 @@ class Executor:
         if item.restore:
             record = self._write("POST", f"{path}/restore", None) or record
         if item.change is not None:
-            record = self._write(item.change.method, path, item.change.body)
+            # A PATCH here only sets fields (changed lines go by PUT), so sending it again
+            # after a lost answer or a 5xx has the effect of sending it once.
+            record = self._write(item.change.method, path, item.change.body, repeatable=True)
         if item.step is Step.ARCHIVE:
             record = self._write("POST", f"{path}/archive", None) or record
         if record:
@@ -174,9 +184,9 @@ class Executor:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _write(self, method: str, path: str, body: Any) -> Any:
+    def _write(self, method: str, path: str, body: Any, *, repeatable: bool = False) -> Any:
         self.write_calls += 1
-        return self.client.call(method, path, body=body)
+        return self.client.call(method, path, body=body, repeatable=repeatable)
 
     def _concurrently(self, items: list[Planned], work: Callable[[Planned], None]) -> None:
         if not items:
@@ -197,10 +207,13 @@ class Executor:
             self._not_written(items)
         except BillError as error:
             for item in items:
-                self._fail(item, error)
+                if item.outcome is None:
+                    self._fail(item, error)
 
     def _not_written(self, items: Iterable[Planned]) -> None:
         for item in items:
+            if item.outcome is not None:
+                continue  # written (or failed) before the limit stopped the rest
             self._outcome(
                 item,
                 Action.NOT_WRITTEN,
@@ -215,6 +228,7 @@ class Executor:
         )
 
     def _outcome(self, item: Planned, action: Action, **kwargs: Any) -> None:
+        item.outcome = action
         self.results.record(item.stream, item.match_key, action, **kwargs)
 
     def _dry_run(self, creates: list[Planned], others: list[Planned]) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from bill_core import catalog
 from bill_core.client import BillClient
 from bill_core.paging import iter_objects, quoted
+from bill_core.windows import WindowedReader
 from bill_core.writes import get_path
 
 Key = tuple[str, ...]
@@ -67,7 +68,14 @@ class ObjectIndex:
         with self._lock:
             if self._loaded:
                 return
-            for record in iter_objects(self.client, self.path, keyset=self.entry.incremental):
+            workers = self.client.settings.max_concurrent_requests
+            if self.entry.incremental and workers > 1:
+                # Large indexes (every bill of the organization) are read by several
+                # updatedTime windows in flight, like the tap reads them.
+                records = WindowedReader(self.client, self.path, workers=workers).read(None)
+            else:
+                records = iter_objects(self.client, self.path, keyset=self.entry.incremental)
+            for record in records:
                 self._put(record)
             self._loaded = True
 

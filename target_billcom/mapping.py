@@ -66,6 +66,11 @@ def incoming(stream: str, record: Mapping[str, Any]) -> Incoming:
         names = {}
     if shape.line_items and isinstance(body.get(shape.line_items), list):
         body[shape.line_items] = [_line(shape, line) for line in body[shape.line_items]]
+    for path in shape.dates:
+        *parents, name = path.split(".")
+        holder = get_path(body, ".".join(parents)) if parents else body
+        if isinstance(holder, dict) and name in holder:
+            holder[name] = _as_date(holder[name])
     return Incoming(
         stream=stream,
         body=_without_none(body),
@@ -86,6 +91,18 @@ def _line(shape: WriteShape, line: Any) -> Any:
             with contextlib.suppress(InvalidOperation):
                 kept[name] = Decimal(kept[name].strip())
     return kept
+
+
+def _as_date(value: Any) -> Any:
+    """A date field given as a date-time at midnight (how many ERPs export dates) is that
+    date; anything else is left as given for validation to name."""
+    if not isinstance(value, str) or len(value.strip()) <= len("2026-12-31"):
+        return value
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return parsed.date().isoformat() if parsed.time() == dt.time() else value
 
 
 def _masked(value: Any) -> bool:

@@ -46,6 +46,8 @@ class Planned:
     archive_after: bool = False
     problems: list[Problem] = field(default_factory=list)
     code: str | None = None
+    #: The outcome given to this record (exactly one per record).
+    outcome: Any = None
 
     @property
     def body(self) -> dict[str, Any]:
@@ -111,6 +113,14 @@ class Planner:
 
     def plan(self, stream: str, records: Sequence[Mapping[str, Any]]) -> list[Planned]:
         return [self._plan_one(stream, record) for record in records]
+
+    def match_key(self, stream: str, record: Mapping[str, Any]) -> str:
+        """The match key of a record that is not planned (the run stopped before it), as the
+        results file names every record: a bill by vendor and invoice number, not "None"."""
+        try:
+            return describe_key(stream, incoming(stream, record), self.match_keys[stream])
+        except (TypeError, ValueError, AttributeError):
+            return str(record.get("id") or "?")
 
     def _plan_one(self, stream: str, record: Mapping[str, Any]) -> Planned:
         shape = SHAPES[stream]
@@ -243,4 +253,6 @@ def describe_key(stream: str, item: Incoming, fields: Sequence[str]) -> str:
             value = item.names["vendorId"]
         parts.append(f"{name}={value}" if len(fields) > 1 else str(value))
     text = ", ".join(parts)
+    # Text a results file can hold even when a value is not valid Unicode (lone surrogate).
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return text if text not in ("None", "") else (item.given_id or "?")

@@ -85,7 +85,7 @@ class Run:
             for record in records:
                 self.results.record(
                     stream,
-                    str(record.get("id") or record.get("name") or record.get("invoiceNumber")),
+                    self.planner.match_key(stream, record),
                     Action.NOT_WRITTEN,
                     code="BDC_1144",
                     message="BILL's hourly request limit stopped the run before this record",

@@ -46,6 +46,16 @@ class BillSink(BatchSink):
 
     @override
     def setup(self) -> None:
+        # The SDK parses `format: date`/`date-time` fields before a record reaches us, and one
+        # unparseable value (an ERP's "0000-00-00") aborts the whole run. Dates stay text
+        # here; the planner checks them per record and names the field.
+        self.schema = {
+            **self.schema,
+            "properties": {
+                name: _without_format(definition)
+                for name, definition in (self.schema.get("properties") or {}).items()
+            },
+        }
         self.run.register(self)
 
     @override
@@ -106,6 +116,12 @@ class UnknownStreamSink(BillSink):
                     f"'{self.stream_name}' to one of them with `stream_aliases` or a stream map"
                 ),
             )
+
+
+def _without_format(definition: Any) -> Any:
+    if not isinstance(definition, Mapping):
+        return definition
+    return {key: value for key, value in definition.items() if key != "format"}
 
 
 SINKS: Mapping[str, type[BillSink]] = {

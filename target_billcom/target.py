@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Mapping
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import click
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.sinks import Sink
 
 from bill_core import catalog
@@ -22,6 +25,7 @@ from bill_core.settings import ConnectionSettings, connection_properties
 from bill_core.writes import SHAPES
 from target_billcom.results import Action
 from target_billcom.run import Run
+from target_billcom.singer_input import TolerantSingerReader
 from target_billcom.sinks import SINKS, BillSink, ReferenceSink, UnknownStreamSink
 
 if sys.version_info >= (3, 12):
@@ -56,6 +60,9 @@ class TargetBillcom(Target):
     """Singer target writing vendors, customers, bills and invoices into BILL."""
 
     name = "target-billcom"
+    #: The distribution that ships it (for the version shown by --about and at start-up).
+    package_name = "tap-billcom"
+    message_reader_class = TolerantSingerReader
 
     config_jsonschema = th.PropertiesList(
         *connection_properties(),
@@ -116,15 +123,53 @@ class TargetBillcom(Target):
         # Sinks drain one at a time: BILL allows 3 requests in flight for the whole
         # organization (the run's own pool uses them), and parents must land first.
         self.max_parallelism = 1
+        if isinstance(self.message_reader, TolerantSingerReader):
+            self.message_reader.on_bad_line = self._bad_input_line
+        self._withheld_state_logged = False
+
+    def _bad_input_line(self, number: int, stream: str | None, problem: str) -> None:
+        message = f"input line {number} {problem}; the line was skipped"
+        self.logger.warning("%s", message)
+        self.run.results.record(
+            stream or "(input)", f"line {number}", Action.FAILED, message=message
+        )
+
+    def _state_withheld_because(self) -> str | None:
+        if self.run.stopped is not None:
+            return "BILL's hourly limit stopped the run before every record was written"
+        reader = self.message_reader
+        if isinstance(reader, TolerantSingerReader) and reader.bad_lines:
+            return f"{reader.bad_lines} input line(s) could not be read"
+        return None
+
+    @override
+    def _write_state_message(self, state: dict[str, Any]) -> None:
+        # The one place the SDK sends STATE on (no public hook exists). Passing it on after
+        # records were left unwritten, or lines unread, would move the runner's bookmark past
+        # them for good; withheld, the next run reads them again (re-runs never duplicate).
+        reason = self._state_withheld_because()
+        if reason is None:
+            super()._write_state_message(state)
+            return
+        if not self._withheld_state_logged:
+            self._withheld_state_logged = True
+            self.logger.warning(
+                "STATE is not passed on (%s): the runner keeps its previous bookmark, so the "
+                "next run reads these records again",
+                reason,
+            )
 
     @cached_property
     def run(self) -> Run:
         settings = ConnectionSettings.from_config(self.config)
+        results_path = self.config.get("results_path") or None
+        if results_path:
+            _check_writable(results_path)
         return Run(
             self,
             get_client(settings),
             match_keys=self.match_keys,
-            results_path=self.config.get("results_path") or None,
+            results_path=results_path,
             dry_run=bool(self.config.get("dry_run", False)),
         )
 
@@ -229,6 +274,17 @@ class TargetBillcom(Target):
         """Run the CLI; BILL errors end the run with a one-line message and an exit code."""
         try:
             super().invoke(*args, **kwargs)
+        except ConfigValidationError as error:
+            # The SDK's own check of the settings' JSON Schema (missing or mistyped settings):
+            # the SDK exits 1 with no fix; a runner expects 2 for a setting to fix.
+            for problem in error.errors:
+                cls.logger.error("Setting problem: %s", problem)
+            cls.logger.error(
+                "Config validation failed. What to do: fix the setting(s) named above in "
+                "meltano.yml, the config file or TARGET_BILLCOM_* variables "
+                "(`target-billcom --about` lists every setting)."
+            )
+            sys.exit(EXIT_CONFIG_ERROR)
         except RecordsFailedError as error:
             cls.logger.error("%s", error)
             sys.exit(EXIT_FAILED_RECORDS)
@@ -240,10 +296,26 @@ class TargetBillcom(Target):
             cls.logger.error(
                 "%s. Stopped cleanly: records not yet written are marked %s in the results "
                 "file; run again after the hour (re-runs never duplicate).",
-                limited[0],
+                str(limited[0]).rstrip("."),
                 Action.NOT_WRITTEN.value,
             )
             sys.exit(EXIT_HOURLY_LIMIT)
+
+
+def _check_writable(path: str) -> None:
+    """Refuse a results path that cannot be written before anything is written to BILL (a
+    run whose outcomes cannot be recorded must not start). Creates nothing."""
+    target = Path(path).absolute()
+    existing = next(p for p in (target, *target.parents) if p.exists())
+    if existing == target:
+        problem = None if target.is_file() and os.access(target, os.W_OK) else "not a writable file"
+    elif not existing.is_dir():
+        problem = f"{existing} is a file, not a directory"
+    else:
+        problem = None if os.access(existing, os.W_OK | os.X_OK) else f"{existing} is read-only"
+    if problem:
+        msg = f"`results_path` {path!r} cannot be written ({problem})"
+        raise BillConfigError(msg, hint="give a file path in a directory this user can write")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.taprun import ROOT, assert_no_secret
+from tests.taprun import ROOT, assert_no_secret, config_secrets
 
 SAMPLE = ROOT / "examples" / "erp" / "sample.singer"
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
@@ -63,8 +63,10 @@ def run_target(
     *,
     emulator: Any = None,
     timeout: float = 180,
+    secrets: Iterable[str] = (),
 ) -> TargetRun:
-    """Feed Singer messages to the target; scan its output and results for secrets."""
+    """Feed Singer messages to the target; scan its output and results for secrets (the
+    config's, the emulator's session ids and bank account numbers, and `secrets`)."""
     with tempfile.TemporaryDirectory() as folder:
         results_path = Path(folder, "results.jsonl")
         full_config = {"results_path": str(results_path), **config}
@@ -86,10 +88,12 @@ def run_target(
         result.stderr,
         [json.loads(line) for line in results_text.splitlines() if line.strip()],
     )
-    secrets = [config.get(k) or "" for k in ("password", "dev_key", "mfa_remember_me_id")]
+    known = [*config_secrets(config), *secrets]
     if emulator is not None:
-        secrets += emulator.secret_values()
-    assert_no_secret(run.stdout + run.stderr + results_text, secrets)
+        known += emulator.secret_values()
+    assert_no_secret(run.stdout, known, kind="target stdout (STATE)")
+    assert_no_secret(run.stderr, known, kind="target stderr (logs, errors)")
+    assert_no_secret(results_text, known, kind="results file")
     return run
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bill_core.paging import ListCursor, ListPosition, format_time, parse_time
+import pytest
+
+from bill_core.errors import BillTransientError
+from bill_core.paging import (
+    MAX_REPEATED_PAGES,
+    ListCursor,
+    ListPosition,
+    format_time,
+    parse_time,
+)
 
 
 def record(record_id: str, second: int) -> dict[str, str]:
@@ -70,19 +79,30 @@ def test_empty_page_that_still_carries_a_cursor_continues() -> None:
     assert cursor.next_position(position, [], "next") == ListPosition(position.since, page="next")
 
 
-def test_repeated_cursor_moves_on_by_keyset_or_stops_instead_of_looping() -> None:
+def test_repeated_cursor_moves_on_by_keyset_or_asks_again_then_fails_instead_of_looping() -> None:
     cursor = ListCursor(keyset=True)
     position = ListPosition(page="same")
     moved = cursor.next_position(position, [record("a", 4)], "same")
     assert moved == ListPosition(since="2026-01-01T00:00:04.000+00:00", seen_at_since={"a"})
-    assert cursor.next_position(position, [], "same") is None
-    assert ListCursor(keyset=False).next_position(position, [record("a", 4)], "same") is None
+    # No keyset progress possible: the same page is asked for again (never a silent stop,
+    # which would lose every later record), a bounded number of times.
+    again = cursor.next_position(position, [], "same")
+    assert again == ListPosition(page="same", repeats=1)
+    offset = ListCursor(keyset=False)
+    position = offset.next_position(position, [record("a", 4)], "same")
+    assert position == ListPosition(page="same", seen=frozenset({"a"}), repeats=1)
+    assert offset.fresh(position, [record("a", 4), record("b", 5)]) == [record("b", 5)]
+    for _ in range(MAX_REPEATED_PAGES - 1):
+        position = offset.next_position(position, [], "same")
+    with pytest.raises(BillTransientError, match="same page token"):
+        offset.next_position(position, [], "same")
 
 
 def test_full_table_lists_follow_the_page_token() -> None:
     cursor = ListCursor(keyset=False)
     assert cursor.params(ListPosition()) == {"max": 100}
-    assert cursor.next_position(ListPosition(), [{"id": "x"}], "p2") == ListPosition(page="p2")
+    following = cursor.next_position(ListPosition(), [{"id": "x"}], "p2")
+    assert following == ListPosition(page="p2", seen=frozenset({"x"}))
     assert cursor.params(ListPosition(page="p2")) == {"max": 100, "page": "p2"}
 
 
