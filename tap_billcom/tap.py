@@ -13,6 +13,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
 from bill_core.check import check_connection
+from bill_core.cli import exit_for_settings
 from bill_core.client import active_clients, get_client
 from bill_core.errors import BillConfigError, BillError
 from bill_core.prefetch import Prefetcher
@@ -79,16 +80,7 @@ class TapBillcom(Tap):
         try:
             super().invoke(*args, **kwargs)
         except ConfigValidationError as error:
-            # The SDK's check of the settings' JSON Schema exits 1 with no fix; a runner expects
-            # 2 for a setting to fix, with what to do.
-            for problem in error.errors:
-                cls.logger.error("Setting problem: %s", problem)
-            cls.logger.error(
-                "Config validation failed. What to do: fix the setting(s) named above in "
-                "meltano.yml, the config file or TAP_BILLCOM_* variables "
-                "(`tap-billcom --about` lists every setting)."
-            )
-            sys.exit(EXIT_CONFIG_ERROR)
+            exit_for_settings(cls.logger, error, cls.name)
         except BillError as error:
             cls.logger.error("%s", error)
             sys.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else EXIT_BILL_ERROR)

@@ -19,6 +19,7 @@ from singer_sdk.sinks import Sink
 
 from bill_core import catalog
 from bill_core.check import check_connection
+from bill_core.cli import exit_for_settings
 from bill_core.client import active_clients, get_client
 from bill_core.errors import BillConfigError, BillError
 from bill_core.settings import ConnectionSettings, connection_properties
@@ -275,16 +276,7 @@ class TargetBillcom(Target):
         try:
             super().invoke(*args, **kwargs)
         except ConfigValidationError as error:
-            # The SDK's own check of the settings' JSON Schema (missing or mistyped settings):
-            # the SDK exits 1 with no fix; a runner expects 2 for a setting to fix.
-            for problem in error.errors:
-                cls.logger.error("Setting problem: %s", problem)
-            cls.logger.error(
-                "Config validation failed. What to do: fix the setting(s) named above in "
-                "meltano.yml, the config file or TARGET_BILLCOM_* variables "
-                "(`target-billcom --about` lists every setting)."
-            )
-            sys.exit(EXIT_CONFIG_ERROR)
+            exit_for_settings(cls.logger, error, cls.name)
         except RecordsFailedError as error:
             cls.logger.error("%s", error)
             sys.exit(EXIT_FAILED_RECORDS)

@@ -23,10 +23,11 @@ from requests.adapters import HTTPAdapter
 from bill_core.client import BillClient
 from bill_core.errors import BillConfigError
 from bill_core.settings import BASE_URLS, ConnectionSettings
-from bill_emulator import DEMO_CREDENTIALS, Emulator
+from bill_emulator import Emulator
 from tests.conftest import InProcessOutput, config_for
 from tests.taprun import SCAN, STATIC_SECRETS, SecretScan, run_tap
 from tests.targetrun import messages_for, run_target, singer_lines
+from tests.test_client import mfa_remember_me_id
 
 CANARY = "canary-7f3a9c-planted"
 
@@ -89,18 +90,7 @@ def test_the_values_scanned_for_are_the_ones_that_crossed_the_wire(
     """Tap and target runs with an MFA-trusted session and vendor bank accounts: the session
     ids, remember-me id, password, key and full account numbers were really used (they are
     in the emulator's request log and store), and are in the set the scan looked for."""
-    with BillClient(ConnectionSettings.from_config(tap_config)) as client:
-        challenge = client.call("POST", "/v3/mfa/challenge", body={})
-        remember_me = client.call(
-            "POST",
-            "/v3/mfa/challenge/validate",
-            body={
-                "challengeId": challenge["challengeId"],
-                "token": DEMO_CREDENTIALS["mfa_token"],
-                "device": "ci-runner",
-                "rememberMe": True,
-            },
-        )["rememberMeId"]
+    remember_me = mfa_remember_me_id(emulator.base_url)
     config = {**tap_config, "mfa_remember_me_id": remember_me, "mfa_device": "ci-runner"}
     bank = {"accountNumber": "987654321012", "routingNumber": "011000015", "type": "CHECKING"}
     vendors = [
