@@ -99,6 +99,12 @@ class Results:
         with self._lock:
             return self._counts[stream][action.value]
 
+    def totals(self) -> tuple[int, int]:
+        """(streams with outcomes, records with an outcome)."""
+        with self._lock:
+            counts = [sum(c.values()) for c in self._counts.values()]
+        return sum(1 for n in counts if n), sum(counts)
+
     def summary_table(self) -> str:
         """Per stream: created, updated, unchanged, archived, failed, not written."""
         with self._lock:

@@ -120,6 +120,7 @@ class TargetBillcom(Target):
     ).to_dict()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.started = time.monotonic()
         super().__init__(*args, **kwargs)
         # Sinks drain one at a time: BILL allows 3 requests in flight for the whole
         # organization (the run's own pool uses them), and parents must land first.
@@ -209,20 +210,22 @@ class TargetBillcom(Target):
 
     @override
     def process_endofpipe(self) -> None:
-        started = time.monotonic()
         super().process_endofpipe()
         run = self.run
         run.results.close()
         self.logger.info("Summary\n%s", run.results.summary_table())
         stats = run.client.stats
+        streams, records = run.results.totals()
         self.logger.info(
-            "target-billcom finished: %d write calls, %d requests, %d retries, %d sign-ins "
-            "(%.1f s draining)",
+            "target-billcom finished in %.1f s: %d streams, %d records, %d write calls, "
+            "%d requests, %d retries, %d sign-ins",
+            time.monotonic() - self.started,
+            streams,
+            records,
             run.executor.write_calls,
             stats.requests,
             stats.retries,
             run.client.bill_auth.logins,
-            time.monotonic() - started,
         )
         failures = run.results.failures
         for failure in failures[:10]:

@@ -39,6 +39,10 @@ def test_erp_sample_lands_in_bill_with_references_resolved_by_name(
         + counts["invoices"]
     )
     assert len(write_calls(emulator)) == expected_calls
+    # The log ends with the summary table and one line saying what happened.
+    assert "Summary" in run.stderr
+    total = sum(counts.values())
+    assert f"4 streams, {total} records, {expected_calls} write calls" in run.stderr
     # Input STATE is passed on, after the records before it were written.
     assert run.states[-1] == {"bookmarks": {"customers": {"done": True}}}
 
