@@ -217,6 +217,7 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=200.0)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--target-records", type=int, default=1000)
+    parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args()
     latency = args.latency_ms / 1000
     started = time.monotonic()
@@ -243,6 +244,8 @@ def main() -> int:
             again.name = "target, same input again"
             results += [new, again]
     print_table(results, latency)
+    if args.json:
+        args.json.write_text(json.dumps([{**vars(r), "ratio": r.ratio} for r in results]))
     over = [r for r in results if r.peak_in_flight > BILL_CONCURRENCY]
     return 1 if over else 0
 
