@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -31,6 +30,10 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.plugin_about import about  # noqa: E402
+
 HUB = ROOT / "hub"
 ENV_EXAMPLE = ROOT / ".env.example"
 SCRIPT = "scripts/hub_definitions.py"
@@ -153,17 +156,6 @@ def plugins() -> list[Plugin]:
             },
         ),
     ]
-
-
-def about(module: str) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, "-m", module, "--about", "--format=json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    return dict(json.loads(result.stdout))
 
 
 def kind_of(schema: dict[str, Any]) -> str:

@@ -11,33 +11,22 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+sys.path.insert(0, str(ROOT))
+
+from scripts.plugin_about import about_text  # noqa: E402
 
 
 def settings_table(package: str = "tap_billcom", *, only_own: bool = False) -> str:
-    about = subprocess.run(
-        [sys.executable, "-m", package, "--about", "--format=markdown"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    ).stdout
-    section = about.split("## Settings", 1)[1]
+    section = about_text(package, "markdown").split("## Settings", 1)[1]
     lines = [line for line in section.strip().splitlines() if line.startswith("|")]
     if only_own:
-        # The target's own settings: those after the shared connection settings and before
-        # the SDK's built-in ones.
-        shared = {line.split("|")[1].strip() for line in settings_table().splitlines()}
-        lines = lines[:2] + [
-            line
-            for line in lines[2:]
-            if line.split("|")[1].strip() not in shared and line.split("|")[1].strip() in OWN
-        ]
+        # The connection settings are the tap's (shown once); the SDK's built-ins are generic.
+        lines = lines[:2] + [line for line in lines[2:] if line.split("|")[1].strip() in OWN]
     return "\n".join(lines)
 
 
@@ -45,7 +34,6 @@ OWN = ("dry_run", "allow_failures", "results_path", "match_keys", "stream_aliase
 
 
 def streams_table() -> str:
-    sys.path.insert(0, str(ROOT))
     from bill_core.catalog import OBJECTS
 
     rows = [

@@ -6,7 +6,6 @@ only keys Meltano Hub knows are used, and Meltano 4.4.1 adds them with `meltano 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -20,6 +19,7 @@ import pytest
 import yaml
 
 from bill_core import catalog
+from scripts.plugin_about import about
 
 ROOT = Path(__file__).resolve().parents[1]
 HUB = ROOT / "hub"
@@ -66,20 +66,9 @@ QUALITIES = {"gold", "silver", "bronze", "unknown"}
 ENV_LINE = re.compile(r"^(# )?((?:TAP|TARGET)_BILLCOM_[A-Z_]+)=(.*)$")
 
 
-def about_of(module: str) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, "-m", module, "--about", "--format=json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    return dict(json.loads(result.stdout))
-
-
 @pytest.fixture(scope="module")
 def abouts() -> dict[str, dict[str, Any]]:
-    return {name: about_of(module) for name, (_, module) in PLUGINS.items()}
+    return {name: about(module) for name, (_, module) in PLUGINS.items()}
 
 
 def hub_files() -> list[Path]:

@@ -27,6 +27,7 @@ import yaml
 
 from bill_core import catalog
 from bill_emulator import DEMO_CREDENTIALS, Emulator
+from scripts import plugin_about
 from target_billcom.target import TargetBillcom
 from tests.taprun import assert_no_secret
 from tests.targetrun import SAMPLE, write_calls
@@ -68,26 +69,14 @@ def expected_kind(schema: dict[str, Any]) -> str:
     return kinds.get(types[0], "object") if types else "object"
 
 
-def about_of(module: str) -> dict[str, Any]:
-    """`<module> --about --format=json`: the settings Meltano Hub definitions come from."""
-    result = subprocess.run(
-        [sys.executable, "-m", module, "--about", "--format=json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    return dict(json.loads(result.stdout))
-
-
 @pytest.fixture(scope="module")
 def about() -> dict[str, Any]:
-    return about_of("tap_billcom")
+    return plugin_about.about("tap_billcom")
 
 
 @pytest.fixture(scope="module")
 def target_about() -> dict[str, Any]:
-    return about_of("target_billcom")
+    return plugin_about.about("target_billcom")
 
 
 def assert_settings_as_described(
