@@ -9,10 +9,11 @@ a single try: retrying twice over would multiply waits.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Generator, Iterable, Mapping
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -21,7 +22,7 @@ from singer_sdk import RESTStream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
-from singer_sdk.singerlib import StateMessage
+from singer_sdk.singerlib import RecordMessage, StateMessage
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from bill_core import catalog, schemas
@@ -102,10 +103,10 @@ class BillStream(RESTStream[ListPosition | None]):
     records_jsonpath = "$.results[*]"
     #: A STATE message per page, so a killed sync resumes with at most one page re-sent.
     STATE_MSG_FREQUENCY = 100
-    #: BILL answers JSON whose values already have JSON types (money parsed as Decimal): the
-    #: root is still conformed (fields outside the schema dropped), nested objects and line
-    #: items are not walked again, which halves the tap's CPU per record.
-    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.ROOT_ONLY
+    #: BILL answers JSON, parsed into JSON types only (money as Decimal, NaN refused), so the
+    #: SDK's per-value conformance has nothing to convert; `post_process` drops fields outside
+    #: the schema instead, with one set comparison per record.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -276,13 +277,81 @@ class BillStream(RESTStream[ListPosition | None]):
     ) -> dict[str, Any] | None:
         if self.bill_object.parent_key and context:
             row[self.bill_object.parent_key] = context[self.bill_object.parent_key]
-        if not self.config.get("include_archived", True) and row.get("archived") is True:
+        if self._skip_archived and row.get("archived") is True:
             return None
+        if not row.keys() <= self._properties:
+            row = self._drop_unknown_fields(row)
         return row
+
+    @cached_property
+    def _skip_archived(self) -> bool:
+        return not self.config.get("include_archived", True)
+
+    @cached_property
+    def _properties(self) -> frozenset[str]:
+        return frozenset(self.schema["properties"])
+
+    def _drop_unknown_fields(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Fields BILL added after our schema was generated are left out (as the SDK's
+        conformance would), with one warning per stream and field."""
+        unknown = sorted(row.keys() - self._properties - self._warned_fields)
+        if unknown:
+            self._warned_fields.update(unknown)
+            self.logger.warning(
+                "'%s': BILL sent fields the schema does not describe, left out: %s",
+                self.name,
+                ", ".join(unknown),
+            )
+        return {key: value for key, value in row.items() if key in self._properties}
+
+    @cached_property
+    def _warned_fields(self) -> set[str]:
+        return set()
+
+    @override
+    def _generate_record_messages(
+        self, record: dict[str, Any]
+    ) -> Generator[RecordMessage, None, None]:
+        """The SDK's record path minus a walk of every nested field when nothing is
+        deselected (most syncs): with TYPE_CONFORMANCE_LEVEL NONE the SDK's version does
+        exactly this otherwise. (A private method; singer-sdk is pinned to 0.54.x and the
+        SDK's standard tests, run in our suite, cover selection and stream maps.)"""
+        if not self._all_properties_selected:
+            yield from super()._generate_record_messages(record)
+            return
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=dt.datetime.now(dt.timezone.utc),
+                )
+
+    @cached_property
+    def _all_properties_selected(self) -> bool:
+        return all(self.mask.values())
+
+    @cached_property
+    def _child_keys(self) -> frozenset[str]:
+        return frozenset(
+            o.parent_key for o in catalog.OBJECTS if o.parent == self.name and o.parent_key
+        )
+
+    @override
+    def generate_child_contexts(
+        self, record: dict[str, Any], context: Mapping[str, Any] | None
+    ) -> Iterable[Mapping[str, Any] | None]:
+        # Only when a child stream will be synced: the SDK logs a warning for every record
+        # whose child context is None.
+        if self._child_keys and any(
+            child.selected or child.has_selected_descendents for child in self.child_streams
+        ):
+            yield from super().generate_child_contexts(record, context)
 
     @override
     def get_child_context(
         self, record: dict[str, Any], context: Mapping[str, Any] | None
     ) -> dict[str, Any] | None:
-        keys = {o.parent_key for o in catalog.OBJECTS if o.parent == self.name and o.parent_key}
-        return dict.fromkeys(keys, record["id"]) if keys else None
+        return dict.fromkeys(self._child_keys, record["id"]) if self._child_keys else None
