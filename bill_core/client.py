@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
-import json
 import logging
 import random
 import threading
@@ -30,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import backoff
+import msgspec
 import requests
 import simplejson
 from requests.adapters import HTTPAdapter
@@ -46,6 +46,7 @@ from bill_core.errors import (
     BillRequestError,
     BillTransientError,
 )
+from bill_core.paging import RawPage
 from bill_core.prefetch import Prefetcher
 from bill_core.settings import ConnectionSettings
 
@@ -67,6 +68,8 @@ _BODY_ATTRIBUTE = "_bill_json"
 _MISSING = object()
 #: Set by `BillClient.call(repeatable=True)` for the request it sends (same thread).
 _REPEATABLE: contextvars.ContextVar[bool] = contextvars.ContextVar("repeatable", default=False)
+#: Set by `call_page`: a 2xx answer is checked (and cached) as a RawPage, not decoded whole.
+_RAW_PAGE: contextvars.ContextVar[bool] = contextvars.ContextVar("raw_page", default=False)
 
 
 class ClientStats:
@@ -108,10 +111,29 @@ def json_body(response: requests.Response) -> Any:
     return cached
 
 
+#: msgspec decodes a 100-record page about twice as fast as the json module; every number with
+#: a fraction or exponent becomes a Decimal from its exact text, and NaN/Infinity are refused.
+_DECODER = msgspec.json.Decoder(float_hook=Decimal)
+
+
 def _parse(response: requests.Response) -> Any:
+    """Raises a ValueError (msgspec.DecodeError) on malformed JSON."""
     if not response.content:
         return None
-    return json.loads(response.content, parse_float=Decimal)
+    return _DECODER.decode(response.content)
+
+
+_PAGE_DECODER = msgspec.json.Decoder(RawPage)
+_PAGE_ATTRIBUTE = "_bill_page"
+
+
+def page_body(response: requests.Response) -> RawPage:
+    """A list answer with its records as JSON text (see RawPage), parsed once and cached."""
+    cached = getattr(response, _PAGE_ATTRIBUTE, None)
+    if cached is None:
+        cached = _PAGE_DECODER.decode(response.content or b"{}")
+        setattr(response, _PAGE_ATTRIBUTE, cached)
+    return cached
 
 
 def next_hour_utc(now: dt.datetime | None = None) -> dt.datetime:
@@ -181,6 +203,17 @@ class BillClient(requests.Session):
             _REPEATABLE.reset(token)
         return json_body(response)
 
+    def call_page(self, path: str, params: Mapping[str, Any]) -> RawPage:
+        """GET one page of a list, its records left as JSON text until used (see RawPage)."""
+        token = _RAW_PAGE.set(True)
+        try:
+            response = self.request(
+                "GET", self.url(path), params=params, timeout=self.settings.request_timeout
+            )
+        finally:
+            _RAW_PAGE.reset(token)
+        return page_body(response)
+
     # -- transport ------------------------------------------------------------------------
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
@@ -201,9 +234,7 @@ class BillClient(requests.Session):
             generation = self.bill_auth.apply(request).generation if authenticated else 0
             try:
                 response = self._send_gated(request, **kwargs)
-                # A 2xx body must be JSON (else it was cut or garbled: retry); error bodies
-                # may be a gateway's HTML, read leniently.
-                body = json_body(response) if response.status_code < 400 else _lenient(response)
+                body = _read_body(response)
             except (*_NETWORK_ERRORS, ValueError) as exc:
                 reason = _describe(exc)
                 if not idempotent and _may_have_been_sent(exc):
@@ -394,6 +425,14 @@ def _is_idempotent(request: requests.PreparedRequest) -> bool:
     if method in {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}:
         return True
     return method == "POST" and _path(request).endswith(_REPEATABLE_POST_SUFFIXES)
+
+
+def _read_body(response: requests.Response) -> Any:
+    """A 2xx body must be JSON (else it was cut or garbled: the caller retries on the
+    ValueError); error bodies may be a gateway's HTML, read leniently."""
+    if response.status_code >= 400:
+        return _lenient(response)
+    return page_body(response) if _RAW_PAGE.get() else json_body(response)
 
 
 def _lenient(response: requests.Response) -> Any:

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+import msgspec
+
 from bill_core.catalog import UPDATED_TIME
 from bill_core.errors import BillTransientError
 
@@ -48,6 +50,40 @@ class ListPosition:
     seen: frozenset[str] = field(default_factory=frozenset)
     #: Times in a row BILL answered this position's own page token as `nextPage`.
     repeats: int = 0
+
+
+class RawPage(msgspec.Struct):
+    """A list answer whose records are kept as their JSON text (`msgspec.Raw`, a view of
+    the answer): what paging needs is read from each record, the rest is decoded only when
+    the record is emitted, so pages waiting in a buffer cost their size in bytes, not the
+    several times more that Python objects take."""
+
+    results: list[msgspec.Raw] = msgspec.field(default_factory=list)
+    nextPage: str | None = None  # noqa: N815 (BILL's name)
+
+    def rows(self) -> list[RawRow]:
+        rows = []
+        for raw in self.results:
+            key = _KEY_DECODER.decode(raw)
+            row = RawRow(id=key.id, updatedTime=key.updatedTime)
+            row.raw = raw
+            rows.append(row)
+        return rows
+
+
+class _Key(msgspec.Struct):
+    id: Any = None
+    updatedTime: Any = None  # noqa: N815 (BILL's name)
+
+
+class RawRow(dict[str, Any]):
+    """`id` and `updatedTime` of one listed record (all paging reads), and its JSON text."""
+
+    __slots__ = ("raw",)
+    raw: msgspec.Raw
+
+
+_KEY_DECODER = msgspec.json.Decoder(_Key)
 
 
 def parse_time(value: str) -> dt.datetime:

@@ -5,23 +5,35 @@ alone would use one of BILL's three concurrent requests. This reader splits the 
 updatedTime range into consecutive windows `[a, b)`, pages each window by keyset in its own
 worker thread, and yields the windows strictly in order, so records stay sorted, the SDK's
 bookmark stays resumable, and nothing is lost or repeated at window edges (each window is
-`gte a` and `lt b`). Memory is bounded: workers stay at most `ahead` windows in front of
-the consumer and each window buffers at most `buffer_pages` pages.
+`gte a` and `lt b`).
 
 Windows come from the first page's density (records per second of updatedTime): about
 `window_pages` pages each, the last one open-ended so records changed during the sync are
-still read.
+still read. Data is rarely spread evenly in time, so windows end unevenly; a worker with no
+window left splits the window with the most estimated pages still to read at the middle of
+its remaining range (`[at, b)` becomes `[at, m)` and `[m, b)`), so the end of a stream keeps
+every request slot busy instead of waiting on one long window. Each split costs one partial
+page. A page already in flight when its window shrinks is cut at the new end.
+
+Memory is bounded by the prefetch depth, not the list: workers stay at most `2 x workers`
+windows in front of the reader, each window buffers at most `buffer_pages` pages, and a
+buffered page is kept as its JSON text (RawPage), decoded only when its records are emitted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import queue
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from bill_core.paging import (
     PAGE_SIZE,
@@ -33,15 +45,28 @@ from bill_core.paging import (
 )
 
 _DONE = object()
+#: Records decoded when emitted: money as Decimal from its exact text, as the client does.
+_RECORD_DECODER = msgspec.json.Decoder(float_hook=Decimal)
+#: A window is split only when it has about this many pages left (each split costs one
+#: partial page, and halves of a page or two gain nothing).
+MIN_SPLIT_PAGES = 2
 
 
-@dataclass
+@dataclass(eq=False)
 class Window:
-    index: int
     since: str
+    #: Exclusive end (None: open-ended, the last window); a split moves it down.
     until: str | None
     seen: frozenset[str] = frozenset()
     pages: queue.Queue[Any] = field(default_factory=queue.Queue)
+    #: The window read after this one (windows form a list in reading order).
+    next: Window | None = None
+    #: updatedTime the window's worker has reached, and records it has read so far.
+    at: str | None = None
+    fetched: int = 0
+    #: Paging by BILL's page token through a block of one timestamp: not split meanwhile.
+    tokens: bool = False
+    done: bool = False
 
 
 class WindowedReader:
@@ -54,8 +79,8 @@ class WindowedReader:
         *,
         base_filters: Sequence[str] = (),
         workers: int = 3,
-        window_pages: int = 20,
-        buffer_pages: int = 40,
+        window_pages: int = 40,
+        buffer_pages: int = 60,
         now: dt.datetime | None = None,
     ) -> None:
         self.client = client
@@ -66,8 +91,15 @@ class WindowedReader:
         self.buffer_pages = buffer_pages
         self.now = now or dt.datetime.now(dt.timezone.utc)
         self.requests = 0
+        self.splits = 0
+        #: Records per second of updatedTime on the first page (until a window knows better).
+        self.density = 0.0
         self._lock = threading.Lock()
+        #: Notified when a window reads a page or ends (an idle worker may split then).
+        self._changed = threading.Condition(self._lock)
         self._stop = threading.Event()
+        self._pending: deque[Window] = deque()
+        self._active: list[Window] = []
 
     def read(self, since: str | None) -> Iterator[dict[str, Any]]:
         cursor = ListCursor(keyset=True, base_filters=self.base_filters)
@@ -83,6 +115,9 @@ class WindowedReader:
             yield from self._sequential(cursor, after)
             return
         windows = self._plan(records, after)
+        if len(windows) == 1:
+            yield from self._sequential(cursor, after)
+            return
         yield from self._parallel(windows)
 
     # -- planning ------------------------------------------------------------------------
@@ -91,84 +126,158 @@ class WindowedReader:
         start = parse_time(str(after.since))
         first = parse_time(str(first_page[0]["updatedTime"]))
         seconds = max((start - first).total_seconds(), 0.001)
-        density = len(first_page) / seconds  # records per second of updatedTime
+        self.density = len(first_page) / seconds
         remaining = max((self.now - start).total_seconds(), 0.0)
-        pages = density * remaining / PAGE_SIZE
-        # A multiple of the workers (so the last round keeps them all busy) of about
+        pages = self.density * remaining / PAGE_SIZE
+        # A multiple of the workers (so the first rounds keep them all busy) of about
         # window_pages pages each (each window ends with one partial page, so smaller
         # windows cost requests); lists of a few pages stay sequential.
         rounds = max(1, round(pages / (self.workers * self.window_pages)))
         count = 1 if pages < 2 * self.workers else min(self.workers * rounds, 10_000)
         if count == 1:
-            return [Window(0, str(after.since), None, after.seen_at_since)]
+            return [Window(str(after.since), None, after.seen_at_since)]
         span = remaining / count
         bounds = [str(after.since)] + [
             format_time(start + dt.timedelta(seconds=span * i)) for i in range(1, count)
         ]
-        return [
+        windows = [
             Window(
-                index,
                 bound,
                 bounds[index + 1] if index + 1 < count else None,
                 after.seen_at_since if index == 0 else frozenset(),
             )
             for index, bound in enumerate(bounds)
         ]
+        for window, following in itertools.pairwise(windows):
+            window.next = following
+        return windows
+
+    def _take(self) -> Window | None:
+        """The next window to fetch: the first not started, else half of the window with the
+        most pages left; waits while windows in progress may still become worth splitting,
+        and gives None once every window is done (or the read stops)."""
+        with self._changed:
+            while not self._stop.is_set():
+                window = self._pending.popleft() if self._pending else self._split()
+                if window is not None:
+                    self._active.append(window)
+                    return window
+                if all(w.done for w in self._active):
+                    return None
+                self._changed.wait(timeout=0.5)
+            return None
+
+    def _split(self) -> Window | None:
+        best, best_pages = None, float(MIN_SPLIT_PAGES)
+        for window in self._active:
+            if window.done or window.tokens:
+                continue
+            pages = self._pages_left(window)
+            if pages >= best_pages:
+                best, best_pages = window, pages
+        if best is None:
+            return None
+        at = parse_time(best.at or best.since)
+        end = parse_time(best.until) if best.until else max(self.now, at)
+        middle = format_time(at + (end - at) / 2)
+        if not at < parse_time(middle) < end:
+            return None
+        half = Window(middle, best.until, pages=queue.Queue(self.buffer_pages), next=best.next)
+        best.until, best.next = middle, half
+        self.splits += 1
+        return half
+
+    def _pages_left(self, window: Window) -> float:
+        at = parse_time(window.at or window.since)
+        end = parse_time(window.until) if window.until else self.now
+        covered = (at - parse_time(window.since)).total_seconds()
+        density = window.fetched / covered if window.fetched >= PAGE_SIZE and covered > 0 else 0.0
+        return (density or self.density) * max((end - at).total_seconds(), 0.0) / PAGE_SIZE
 
     # -- fetching ------------------------------------------------------------------------
 
     def _parallel(self, windows: list[Window]) -> Iterator[dict[str, Any]]:
         for window in windows:
             window.pages = queue.Queue(maxsize=self.buffer_pages)
-        consumed = threading.Semaphore(self.workers * 2)  # windows allowed ahead of the reader
-        next_window = iter(windows)
+        self._pending.extend(windows)
+        ahead = threading.Semaphore(self.workers * 2)  # windows allowed ahead of the reader
+        decode = _RECORD_DECODER.decode
 
         def work() -> None:
             while not self._stop.is_set():
-                with self._lock:
-                    window = next(next_window, None)
+                ahead.acquire()
+                window = self._take()
                 if window is None:
+                    ahead.release()
                     return
-                consumed.acquire()
                 self._fetch(window)
 
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="bill-window") as pool:
             futures = [pool.submit(work) for _ in range(self.workers)]
             try:
-                for window in windows:
+                current: Window | None = windows[0]
+                while current is not None:
                     while True:
-                        item = window.pages.get()
+                        item = current.pages.get()
                         if item is _DONE:
                             break
                         if isinstance(item, BaseException):
                             raise item
-                        yield from item
-                    consumed.release()
+                        for row in item:
+                            yield decode(row.raw)
+                    ahead.release()
+                    with self._lock:
+                        current = current.next
             finally:
                 self._stop.set()
-                for window in windows:  # unblock workers waiting on a full buffer
-                    while not window.pages.empty():
-                        window.pages.get_nowait()
-                consumed.release(self.workers * 2)
+                with self._changed:
+                    self._changed.notify_all()
+                    started = list(self._active)
+                for started_window in started:  # unblock workers waiting on a full buffer
+                    while not started_window.pages.empty():
+                        started_window.pages.get_nowait()
+                ahead.release(self.workers * 2)
                 for future in futures:
                     future.result()
 
     def _fetch(self, window: Window) -> None:
-        filters = list(self.base_filters)
-        if window.until is not None:
-            filters.append(f"updatedTime:lt:{quoted(window.until)}")
-        cursor = ListCursor(keyset=True, base_filters=filters)
         position: ListPosition | None = ListPosition(window.since, window.seen)
         try:
             while position is not None and not self._stop.is_set():
-                body = self._call(cursor.params(position))
-                records = body.get("results") or []
-                fresh = cursor.fresh(position, records)
+                with self._lock:
+                    until = window.until
+                filters = list(self.base_filters)
+                if until is not None:
+                    filters.append(f"updatedTime:lt:{quoted(until)}")
+                cursor = ListCursor(keyset=True, base_filters=filters)
+                page = self._call_page(cursor.params(position))
+                rows = page.rows()
+                with self._lock:  # a split sees either none or all of this page
+                    cut = False
+                    if window.until != until and window.until is not None:
+                        # Split while this page was in flight: keep what precedes the new
+                        # end; if the page reached past it, the window is complete (sorted).
+                        end = parse_time(window.until)
+                        kept = [r for r in rows if parse_time(str(r["updatedTime"])) < end]
+                        cut, rows = len(kept) < len(rows), kept
+                    fresh = cursor.fresh(position, rows)
+                    position = (
+                        None if cut else cursor.next_position(position, rows, page.nextPage or None)
+                    )
+                    window.fetched += len(fresh)
+                    if position is None:
+                        window.done = True
+                    else:
+                        window.at = position.since
+                        window.tokens = position.page is not None
+                    self._changed.notify_all()
                 if fresh:
                     self._put(window, fresh)
-                position = cursor.next_position(position, records, body.get("nextPage") or None)
             self._put(window, _DONE)
         except Exception as error:  # handed to the reader, raised in order
+            with self._changed:
+                window.done = True
+                self._changed.notify_all()
             self._put(window, error)
 
     def _put(self, window: Window, item: Any) -> None:
@@ -191,3 +300,8 @@ class WindowedReader:
         with self._lock:
             self.requests += 1
         return self.client.call("GET", self.path, params=params) or {}
+
+    def _call_page(self, params: dict[str, Any]) -> Any:
+        with self._lock:
+            self.requests += 1
+        return self.client.call_page(self.path, params)
