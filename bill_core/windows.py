@@ -48,8 +48,11 @@ _DONE = object()
 #: Records decoded when emitted: money as Decimal from its exact text, as the client does.
 _RECORD_DECODER = msgspec.json.Decoder(float_hook=Decimal)
 #: A window is split only when it has about this many pages left (each split costs one
-#: partial page, and halves of a page or two gain nothing).
+#: partial page, and halves of a page or less gain nothing).
 MIN_SPLIT_PAGES = 2
+#: Splits per list and worker at most: the estimate of pages left assumes records evenly
+#: spread in time, and a list whose records are not must not pay for many empty halves.
+SPLITS_PER_WORKER = 4
 
 
 @dataclass(eq=False)
@@ -168,6 +171,8 @@ class WindowedReader:
             return None
 
     def _split(self) -> Window | None:
+        if self.splits >= SPLITS_PER_WORKER * self.workers:
+            return None
         best, best_pages = None, float(MIN_SPLIT_PAGES)
         for window in self._active:
             if window.done or window.tokens:
@@ -182,8 +187,13 @@ class WindowedReader:
         middle = format_time(at + (end - at) / 2)
         if not at < parse_time(middle) < end:
             return None
-        half = Window(middle, best.until, pages=queue.Queue(self.buffer_pages), next=best.next)
-        best.until, best.next = middle, half
+        return self._split_at(best, middle)
+
+    def _split_at(self, window: Window, middle: str) -> Window:
+        """`window` ends at `middle`; the returned window reads `[middle, old end)` right
+        after it. Called with the lock held."""
+        half = Window(middle, window.until, pages=queue.Queue(self.buffer_pages), next=window.next)
+        window.until, window.next = middle, half
         self.splits += 1
         return half
 

@@ -9,6 +9,10 @@ from typing import Any
 
 import pytest
 
+from bill_core.client import BillClient
+from bill_core.paging import format_time, parse_time
+from bill_core.settings import ConnectionSettings
+from bill_core.windows import WindowedReader
 from bill_emulator import Emulator, EmulatorConfig, Fault
 from tap_billcom.tap import EXIT_HOURLY_LIMIT
 from tests.conftest import config_for
@@ -104,3 +108,74 @@ def test_a_session_expiring_under_concurrent_windows_signs_in_once_more(large: E
     assert set(run.ids("bills")) == bill_ids(large)
     logins = [r for r in large.requests if r.path == "/v3/login" and r.status == 200]
     assert len(logins) == 2
+
+
+@pytest.fixture
+def reader(large: Emulator) -> Iterator[WindowedReader]:
+    """The reader the tap and the target's index use, on a real client over HTTP."""
+    with BillClient(ConnectionSettings.from_config(config_for(large.base_url))) as client:
+        yield WindowedReader(client, "/v3/bills", workers=3)
+
+
+def assert_every_bill_once_in_order(records: list[dict[str, Any]], emulator: Emulator) -> None:
+    ids = [r["id"] for r in records]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == bill_ids(emulator)
+    times = [parse_time(r["updatedTime"]) for r in records]
+    assert times == sorted(times)
+
+
+def test_idle_workers_split_the_longest_window(large: Emulator, reader: WindowedReader) -> None:
+    # The seeded bills end in October; the last window runs to now, so it ends early and
+    # its worker splits what is left of a longer one instead of idling.
+    records = list(reader.read(None))
+    assert_every_bill_once_in_order(records, large)
+    assert reader.splits >= 1
+    requests = bill_requests(large)
+    assert len(requests) == reader.requests
+    assert large.peak_in_flight <= 3
+    # Keyset cost, one partial page per planned window (3 here) and one per split.
+    assert len(requests) <= math.ceil(6000 / 99) + 3 + reader.splits + 1
+    # Each split's second half starts exactly where the first half now ends.
+    bounds = {f for r in requests for f in "".join(r.query.get("filters", [])).split(",")}
+    ends = {f.split(":", 2)[2] for f in bounds if f.startswith("updatedTime:lt:")}
+    starts = {f.split(":", 2)[2] for f in bounds if f.startswith("updatedTime:gte:")}
+    assert ends <= starts
+
+
+def test_a_page_in_flight_when_its_window_is_split_is_cut_at_the_new_end(
+    large: Emulator, reader: WindowedReader
+) -> None:
+    everything = sorted(
+        large.organization().list("bills"), key=lambda b: parse_time(b["updatedTime"])
+    )
+    split: dict[str, Any] = {}
+
+    def split_while_in_flight(request: Any) -> None:
+        """Before BILL answers a window's page, split the window at the 50th record that
+        page will hold (what an idle worker does when its estimate of pages left is off)."""
+        filters = "".join(request.query.get("filters", []))
+        if split or request.path != "/v3/bills" or "updatedTime:lt" not in filters:
+            return
+        with reader._changed:
+            window = next(
+                (w for w in reader._active if not w.done and w.at and w.until in filters), None
+            )
+            if window is None or window.at is None or window.until is None:
+                return
+            at, until = parse_time(window.at), parse_time(window.until)
+            upcoming = [b for b in everything if at <= parse_time(b["updatedTime"]) < until]
+            middle = parse_time(upcoming[50]["updatedTime"])
+            if len(upcoming) < 120 or not at < middle:
+                return
+            split["old_end"], split["middle"] = window.until, format_time(middle)
+            reader._pending.appendleft(reader._split_at(window, split["middle"]))
+
+    large.on_request(split_while_in_flight)
+    records = list(reader.read(None))
+    assert split, "no window page was split in flight"
+    assert_every_bill_once_in_order(records, large)
+    filters = ["".join(r.query.get("filters", [])) for r in bill_requests(large)]
+    # The cut window asked for nothing more; its second half started at the cut.
+    assert not any(f'updatedTime:lt:"{split["middle"]}"' in f for f in filters)
+    assert any(f'updatedTime:gte:"{split["middle"]}"' in f for f in filters)
