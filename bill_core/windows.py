@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 import queue
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -44,6 +45,7 @@ from bill_core.paging import (
     quoted,
 )
 
+LOGGER = logging.getLogger("bill_core")
 _DONE = object()
 #: Records decoded when emitted: money as Decimal from its exact text, as the client does.
 _RECORD_DECODER = msgspec.json.Decoder(float_hook=Decimal)
@@ -85,6 +87,7 @@ class WindowedReader:
         window_pages: int = 40,
         buffer_pages: int = 60,
         now: dt.datetime | None = None,
+        on_idle: Callable[[], None] | None = None,
     ) -> None:
         self.client = client
         self.path = path
@@ -103,25 +106,76 @@ class WindowedReader:
         self._stop = threading.Event()
         self._pending: deque[Window] = deque()
         self._active: list[Window] = []
+        #: Called once, from a worker, when the first request slot this list cannot use
+        #: comes free (the tap starts reading the next stream then).
+        self.on_idle = on_idle
+        self._idled = False
+        self.since: str | None = None
+        self._started = False
+        self._first: list[dict[str, Any]] = []
+        self._rest: tuple[ListCursor, ListPosition] | None = None
+        self._windows: list[Window] = []
+        self._error: BaseException | None = None
+        self._ahead = threading.Semaphore(self.workers * 2)  # windows ahead of the reader
+        self._pool: ThreadPoolExecutor | None = None
+        self._futures: list[Future[None]] = []
+
+    def start(self, since: str | None) -> None:
+        """Read the first page and plan; windows start fetching now, their pages waiting in
+        bounded buffers until `read`. Errors are raised by `read`, in order."""
+        if self._started:
+            return
+        self._started, self.since = True, since
+        try:
+            cursor = ListCursor(keyset=True, base_filters=self.base_filters)
+            position = ListPosition(since=since)
+            body = self._call(cursor.params(position))
+            records = body.get("results") or []
+            self._first = cursor.fresh(position, records)
+            after = cursor.next_position(position, records, body.get("nextPage") or None)
+            if after is None:
+                return
+            windows = []
+            if after.page is None and after.since is not None:
+                windows = self._plan(records, after)
+            # A page full of one timestamp (no density to plan from) or a short list.
+            if len(windows) < 2:
+                self._rest = (cursor, after)
+                return
+            self._launch(windows)
+        except Exception as error:
+            self._error = error
 
     def read(self, since: str | None) -> Iterator[dict[str, Any]]:
-        cursor = ListCursor(keyset=True, base_filters=self.base_filters)
-        position = ListPosition(since=since)
-        body = self._call(cursor.params(position))
-        records = body.get("results") or []
-        yield from cursor.fresh(position, records)
-        after = cursor.next_position(position, records, body.get("nextPage") or None)
-        if after is None:
-            return
-        if after.page is not None or after.since is None:
-            # A page full of one timestamp: no density to plan windows from.
-            yield from self._sequential(cursor, after)
-            return
-        windows = self._plan(records, after)
-        if len(windows) == 1:
-            yield from self._sequential(cursor, after)
-            return
-        yield from self._parallel(windows)
+        """Every record from `since` on, in updatedTime order."""
+        self.start(since)
+        try:
+            if self._error is not None:
+                raise self._error
+            yield from self._first
+            if self._rest is not None:
+                yield from self._sequential(*self._rest)
+            elif self._windows:
+                yield from self._consume()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the workers (a read that ended early, or a list started and never read)."""
+        self._stop.set()
+        with self._changed:
+            self._changed.notify_all()
+            started = list(self._active)
+        for window in started:  # unblock workers waiting on a full buffer
+            while not window.pages.empty():
+                window.pages.get_nowait()
+        self._ahead.release(self.workers * 2)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+            futures, self._futures = self._futures, []
+            for future in futures:
+                future.result()
 
     # -- planning ------------------------------------------------------------------------
 
@@ -159,16 +213,27 @@ class WindowedReader:
         """The next window to fetch: the first not started, else half of the window with the
         most pages left; waits while windows in progress may still become worth splitting,
         and gives None once every window is done (or the read stops)."""
-        with self._changed:
-            while not self._stop.is_set():
+        while True:
+            with self._changed:
+                if self._stop.is_set():
+                    return None
                 window = self._pending.popleft() if self._pending else self._split()
                 if window is not None:
                     self._active.append(window)
                     return window
-                if all(w.done for w in self._active):
-                    return None
-                self._changed.wait(timeout=0.5)
-            return None
+                finished = all(w.done for w in self._active)
+                tell = self.on_idle is not None and not self._idled
+                self._idled = True
+                if not tell:
+                    if finished:
+                        return None
+                    self._changed.wait(timeout=0.5)
+                    continue
+            try:
+                if self.on_idle is not None:
+                    self.on_idle()
+            except Exception:  # reading ahead is an optimisation; this list goes on
+                LOGGER.warning("Could not start reading the next list ahead", exc_info=True)
 
     def _split(self) -> Window | None:
         if self.splits >= SPLITS_PER_WORKER * self.workers:
@@ -206,49 +271,38 @@ class WindowedReader:
 
     # -- fetching ------------------------------------------------------------------------
 
-    def _parallel(self, windows: list[Window]) -> Iterator[dict[str, Any]]:
+    def _launch(self, windows: list[Window]) -> None:
         for window in windows:
             window.pages = queue.Queue(maxsize=self.buffer_pages)
+        self._windows = windows
         self._pending.extend(windows)
-        ahead = threading.Semaphore(self.workers * 2)  # windows allowed ahead of the reader
+        self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="bill-window")
+        self._futures = [self._pool.submit(self._work) for _ in range(self.workers)]
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            self._ahead.acquire()
+            window = self._take()
+            if window is None:
+                self._ahead.release()
+                return
+            self._fetch(window)
+
+    def _consume(self) -> Iterator[dict[str, Any]]:
         decode = _RECORD_DECODER.decode
-
-        def work() -> None:
-            while not self._stop.is_set():
-                ahead.acquire()
-                window = self._take()
-                if window is None:
-                    ahead.release()
-                    return
-                self._fetch(window)
-
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="bill-window") as pool:
-            futures = [pool.submit(work) for _ in range(self.workers)]
-            try:
-                current: Window | None = windows[0]
-                while current is not None:
-                    while True:
-                        item = current.pages.get()
-                        if item is _DONE:
-                            break
-                        if isinstance(item, BaseException):
-                            raise item
-                        for row in item:
-                            yield decode(row.raw)
-                    ahead.release()
-                    with self._lock:
-                        current = current.next
-            finally:
-                self._stop.set()
-                with self._changed:
-                    self._changed.notify_all()
-                    started = list(self._active)
-                for started_window in started:  # unblock workers waiting on a full buffer
-                    while not started_window.pages.empty():
-                        started_window.pages.get_nowait()
-                ahead.release(self.workers * 2)
-                for future in futures:
-                    future.result()
+        current: Window | None = self._windows[0]
+        while current is not None:
+            while True:
+                item = current.pages.get()
+                if item is _DONE:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                for row in item:
+                    yield decode(row.raw)
+            self._ahead.release()
+            with self._lock:
+                current = current.next
 
     def _fetch(self, window: Window) -> None:
         position: ListPosition | None = ListPosition(window.since, window.seen)

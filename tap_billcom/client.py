@@ -65,6 +65,9 @@ class BillPaginator(BaseAPIPaginator[ListPosition | None]):
         return bool((json_body(response) or {}).get("nextPage"))
 
 
+#: Readers started ahead of their stream's sync (closed when the tap ends, read or not).
+READERS_AHEAD: list[WindowedReader] = []
+
 #: Records emitted per stream in this process, for the tap's closing summary line.
 RECORDS_EMITTED: Counter[str] = Counter()
 
@@ -126,6 +129,7 @@ class BillStream(RESTStream[ListPosition | None]):
         super().__init__(tap, *args, **kwargs)
         self.singer_tap = tap
         self.list_requests = 0
+        self._reader_ahead: WindowedReader | None = None
 
     @override
     def finalize_state_progress_markers(self, state: dict[str, Any] | None = None) -> None:
@@ -219,33 +223,62 @@ class BillStream(RESTStream[ListPosition | None]):
         start = self.get_starting_timestamp(context) if self.replication_key else None
         return ListPosition(since=format_time(start) if start else None)
 
+    def first_since(self) -> str | None:
+        """Where this stream's sync will start, before it starts (from the bookmark or
+        start_date, as the SDK's starting timestamp): for work done ahead of time, which is
+        simply not used if the stream turns out to start elsewhere."""
+        if not self.replication_key:
+            return None
+        candidates = [self.stream_state.get("replication_key_value"), self.config.get("start_date")]
+        times = [parse_time(str(c)) for c in candidates if c]
+        return format_time(max(times)) if times else None
+
     def first_request(self) -> tuple[str, dict[str, Any]]:
-        """URL and parameters of this stream's first request, before its sync starts (for
-        prefetching; if it turns out different, the prefetched page is simply not used)."""
-        since = None
-        if self.replication_key:
-            candidates = [
-                self.stream_state.get("replication_key_value"),
-                self.config.get("start_date"),
-            ]
-            times = [parse_time(str(c)) for c in candidates if c]
-            since = format_time(max(times)) if times else None
-        params = {} if self.bill_object.single else self.cursor.params(ListPosition(since=since))
+        """URL and parameters of this stream's first request, before its sync starts."""
+        position = ListPosition(since=self.first_since())
+        params = {} if self.bill_object.single else self.cursor.params(position)
         return self.get_url(None), params
+
+    @property
+    def windowed(self) -> bool:
+        """Read by concurrent updatedTime windows (see bill_core/windows.py)."""
+        entry = self.bill_object
+        return (
+            entry.incremental and not entry.parent and self.connection.max_concurrent_requests >= 2
+        )
+
+    def _new_reader(self) -> WindowedReader:
+        return WindowedReader(
+            self.client,
+            self.get_url(None)[len(self.url_base) :],
+            base_filters=self.cursor.base_filters,
+            workers=self.connection.max_concurrent_requests,
+            on_idle=lambda: self.singer_tap.read_ahead(self),
+        )
+
+    def start_reading_ahead(self) -> None:
+        """Start this stream's windows now, while the stream before it finishes: the SDK
+        syncs streams one after another, and the end of a stream leaves request slots free.
+        Called once, from a worker of the previous stream's reader; the records wait in the
+        reader's bounded buffers until this stream's sync reads them."""
+        if self._reader_ahead is not None or self.client.hourly_limit_reached:
+            return
+        reader = self._new_reader()
+        self._reader_ahead = reader
+        READERS_AHEAD.append(reader)
+        reader.start(self.first_since())
 
     def _records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
         """Large incremental lists are read by several windows in flight at once (see
         bill_core/windows.py); everything else pages through the SDK's loop."""
-        entry = self.bill_object
-        if not entry.incremental or entry.parent or self.connection.max_concurrent_requests < 2:
+        if not self.windowed:
             yield from super().get_records(context)
             return
-        reader = WindowedReader(
-            self.client,
-            self.get_url(context)[len(self.url_base) :],
-            base_filters=self.cursor.base_filters,
-            workers=self.connection.max_concurrent_requests,
-        )
+        reader, self._reader_ahead = self._reader_ahead, None
+        if reader is None or reader.since != self._start.since:
+            if reader is not None:
+                reader.close()
+            reader = self._new_reader()
         try:
             yield from reader.read(self._start.since)
         finally:

@@ -21,7 +21,7 @@ from bill_core.client import active_clients, get_client
 from bill_core.errors import BillConfigError, BillError
 from bill_core.prefetch import Prefetcher
 from bill_core.settings import ConnectionSettings, connection_properties
-from tap_billcom.client import RECORDS_EMITTED, BillStream
+from tap_billcom.client import READERS_AHEAD, RECORDS_EMITTED, BillStream
 from tap_billcom.streams import STREAM_TYPES
 
 if sys.version_info >= (3, 12):
@@ -121,6 +121,8 @@ class TapBillcom(Tap):
             cls.logger.error("%s", error)
             sys.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else EXIT_BILL_ERROR)
         finally:
+            while READERS_AHEAD:
+                READERS_AHEAD.pop().close()
             for client in active_clients():
                 if client.prefetcher is not None:
                     client.prefetcher.close()
@@ -177,6 +179,20 @@ class TapBillcom(Tap):
             if isinstance(stream, BillStream) and stream.selected and not stream.parent_stream_type:
                 url, params = stream.first_request()
                 client.prefetcher.add(client, url, params)
+
+    def read_ahead(self, current: BillStream) -> None:
+        """`current` has request slots to spare: the next stream read by windows starts."""
+        order = [
+            stream
+            for stream in self.streams.values()
+            if isinstance(stream, BillStream) and stream.selected and not stream.parent_stream_type
+        ]
+        if current not in order:
+            return
+        later = order[order.index(current) + 1 :]
+        following = next((stream for stream in later if stream.windowed), None)
+        if following is not None:
+            following.start_reading_ahead()
 
     @override
     def discover_streams(self) -> list[BillStream]:

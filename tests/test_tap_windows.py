@@ -4,6 +4,7 @@ bill_core/windows.py)."""
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -179,3 +180,53 @@ def test_a_page_in_flight_when_its_window_is_split_is_cut_at_the_new_end(
     # The cut window asked for nothing more; its second half started at the cut.
     assert not any(f'updatedTime:lt:"{split["middle"]}"' in f for f in filters)
     assert any(f'updatedTime:gte:"{split["middle"]}"' in f for f in filters)
+
+
+def test_the_next_large_stream_starts_while_the_last_windows_of_one_finish(
+    large: Emulator,
+) -> None:
+    # BILL is slow on the last bills pages: the other workers run out of work meanwhile,
+    # and their request slots go to the next stream rather than waiting.
+    newest = sorted(parse_time(b["updatedTime"]) for b in large.organization().list("bills"))
+
+    def slow_end(request: Any) -> None:
+        filters = "".join(request.query.get("filters", []))
+        if request.path == "/v3/bills" and "updatedTime:gte:" in filters:
+            since = filters.split("updatedTime:gte:", 1)[1].split('"')[1]
+            if parse_time(since) >= newest[-150]:
+                time.sleep(0.5)
+
+    large.on_request(slow_end)
+    run = run_tap(config_for(large.base_url), streams=["bills", "invoices"], emulator=large)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert set(run.ids("bills")) == bill_ids(large)
+    invoice_ids = {i["id"] for i in large.organization().list("invoices")}
+    assert len(run.ids("invoices")) == len(invoice_ids)
+    assert set(run.ids("invoices")) == invoice_ids
+    for stream in ("bills", "invoices"):
+        times = [r["updatedTime"] for r in run.records[stream]]
+        assert times == sorted(times)
+        assert run.bookmark(stream) == times[-1]
+    # Invoices were being read before the last bills answer came back, never more than
+    # BILL's three requests in flight in all.
+    lists = [r for r in large.requests if r.method == "GET" and r.path != "/v3/login"]
+    last_bills_answer = max(r.ended for r in lists if r.path == "/v3/bills" and r.ended)
+    invoices_after_first_page = [r for r in lists if r.path == "/v3/invoices"][1:]
+    assert min(r.started for r in invoices_after_first_page) < last_bills_answer
+    assert large.peak_in_flight == 3
+
+
+def test_a_stream_read_ahead_but_never_synced_is_stopped_at_exit(large: Emulator) -> None:
+    # BILL's hourly limit stops the bills stream after the invoices stream has started
+    # reading ahead: the tap ends (exit 3, state saved) without waiting on those workers,
+    # and the next run reads both streams whole.
+    large.faults.add(Fault("bdc", path_prefix="/v3/bills", code="BDC_1144", after=50))
+    config = config_for(large.base_url)
+    first = run_tap(config, streams=["bills", "invoices"], emulator=large, timeout=60)
+    assert first.returncode == EXIT_HOURLY_LIMIT, first.stderr[-3000:]
+    assert "invoices" not in first.records
+    large.faults.clear()
+    second = run_tap(config, state=first.last_state, streams=["bills", "invoices"], emulator=large)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert set(first.ids("bills")) | set(second.ids("bills")) == bill_ids(large)
+    assert len(second.ids("invoices")) == len(large.organization().list("invoices"))
