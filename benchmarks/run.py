@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +46,16 @@ class Result:
     records: int
     peak_rss_mb: float
     writes: int | None = None
+    cpu: float = 0.0
+    latency: float = 0.0
 
     @property
     def ratio(self) -> float:
         return self.wall / self.floor if self.floor else float("nan")
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.wall if self.wall else float("nan")
 
 
 def floor_seconds(requests: int, latency: float) -> float:
@@ -70,8 +76,14 @@ def config(base_url: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def run_process(command: Sequence[str], stdin_path: Path | None = None) -> tuple[float, float]:
-    """Run to completion with stdout to /dev/null; (wall seconds, peak RSS in MB)."""
+def run_process(
+    command: Sequence[str], stdin_path: Path | None = None
+) -> tuple[float, float, float]:
+    """Run to completion with stdout to /dev/null; (wall s, peak RSS in MB, CPU s).
+
+    Peak RSS is the process's own high-water mark (VmHWM), read while it runs: getrusage's
+    ru_maxrss of a child also counts the parent's memory it shared between fork and exec
+    (here the emulator's whole organization)."""
     started = time.monotonic()
     with (
         open(os.devnull, "wb") as null,
@@ -79,18 +91,35 @@ def run_process(command: Sequence[str], stdin_path: Path | None = None) -> tuple
         tempfile.TemporaryFile() as errors,
     ):
         process = subprocess.Popen(command, stdout=null, stderr=errors, stdin=stdin, cwd=ROOT)
-        _, status, usage = os.wait4(process.pid, 0)
+        peak_kb = 0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            peak_kb = max(peak_kb, high_water_kb(process.pid))
+            time.sleep(0.02)
+        process.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - started
-        print(
-            f"  {command[2]}: {wall:.1f} s wall, {usage.ru_utime + usage.ru_stime:.1f} s CPU",
-            flush=True,
-        )
+        cpu = usage.ru_utime + usage.ru_stime
+        print(f"  {command[2]}: {wall:.1f} s wall, {cpu:.1f} s CPU", flush=True)
         if status != 0:
             errors.seek(0)
             sys.stderr.write(errors.read().decode()[-3000:])
             msg = f"{command[2]} exited with status {status}"
             raise SystemExit(msg)
-    return wall, usage.ru_maxrss / 1024
+    return wall, (peak_kb or usage.ru_maxrss) / 1024, cpu
+
+
+def high_water_kb(pid: int) -> int:
+    """Peak resident memory of a running process in KiB (Linux), 0 if unknown."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def minimum_list_requests(emulator: Emulator) -> tuple[int, int]:
@@ -111,7 +140,7 @@ def bench_tap(name: str, emulator: Emulator, base_url: str, latency: float, **ex
         path = Path(folder, "config.json")
         path.write_text(json.dumps(config(base_url, **extra)))
         emulator.clear_requests()
-        wall, rss = run_process([sys.executable, "-m", "tap_billcom", "--config", str(path)])
+        wall, rss, cpu = run_process([sys.executable, "-m", "tap_billcom", "--config", str(path)])
     requests = [r for r in emulator.requests if r.method == "GET"]
     minimum, records = minimum_list_requests(emulator)
     return Result(
@@ -123,10 +152,12 @@ def bench_tap(name: str, emulator: Emulator, base_url: str, latency: float, **ex
         floor_seconds(minimum, latency),
         records,
         rss,
+        cpu=cpu,
+        latency=latency,
     )
 
 
-def erp_input(records: int) -> str:
+def erp_input(records: int) -> tuple[str, dict[str, int], int]:
     """All-new ERP input: 10% vendors, 10% customers, 50% bills, 30% invoices, by name."""
     vendors, customers = max(1, records // 10), max(1, records // 10)
     bills, invoices = records // 2, records - 2 * (records // 10) - records // 2
@@ -177,7 +208,7 @@ def erp_input(records: int) -> str:
     lines.append({"type": "STATE", "value": {"bookmarks": {"bench": {"done": True}}}})
     counts = {"vendors": vendors, "customers": customers, "bills": bills, "invoices": invoices}
     minimum = math.ceil(vendors / 20) + customers + math.ceil(bills / 100) + invoices
-    return "".join(json.dumps(line) + "\n" for line in lines), counts, minimum  # type: ignore[return-value]
+    return "".join(json.dumps(line) + "\n" for line in lines), counts, minimum
 
 
 def bench_target(
@@ -189,7 +220,7 @@ def bench_target(
         source = Path(folder, "input.singer")
         source.write_text(text)
         emulator.clear_requests()
-        wall, rss = run_process(
+        wall, rss, cpu = run_process(
             [sys.executable, "-m", "target_billcom", "--config", str(path)], stdin_path=source
         )
     requests = [r for r in emulator.requests if "/login" not in r.path]
@@ -208,6 +239,8 @@ def bench_target(
         records,
         rss,
         writes,
+        cpu,
+        latency,
     )
 
 
@@ -217,6 +250,12 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=200.0)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--target-records", type=int, default=1000)
+    parser.add_argument(
+        "--large-records",
+        type=int,
+        default=1_000_000,
+        help="records of a second organization read at zero latency for peak RSS (0: skip)",
+    )
     parser.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = parser.parse_args()
     latency = args.latency_ms / 1000
@@ -236,6 +275,10 @@ def main() -> int:
                     max_concurrent_requests=1,
                 )
             )
+        # The same organization at zero latency: what the tap process itself can carry.
+        emulator.config = replace(emulator.config, latency_seconds=0.0)
+        results.append(bench_tap("tap full sync, no latency", emulator, base_url, 0.0))
+        emulator.config = replace(emulator.config, latency_seconds=latency)
         if args.target_records:
             text, _, minimum_writes = erp_input(args.target_records)
             new = bench_target(emulator, base_url, latency, text, minimum_writes)
@@ -243,16 +286,29 @@ def main() -> int:
             again = bench_target(emulator, base_url, latency, text, 0)
             again.name = "target, same input again"
             results += [new, again]
-    print_table(results, latency)
+    del emulator
+    if args.large_records:
+        started = time.monotonic()
+        large = Emulator(EmulatorConfig(records=args.large_records, seed=2))
+        print(f"seeded {args.large_records} records in {time.monotonic() - started:.1f} s")
+        with large.serve() as base_url:
+            name = f"tap full sync, {args.large_records:,} records, no latency"
+            results.append(bench_tap(name, large, base_url, 0.0))
+    print_table(results)
     if args.json:
-        args.json.write_text(json.dumps([{**vars(r), "ratio": r.ratio} for r in results]))
+        rows = [
+            {**vars(r), "ratio": r.ratio, "records_per_second": r.records_per_second}
+            for r in results
+        ]
+        args.json.write_text(json.dumps(rows))
     over = [r for r in results if r.peak_in_flight > BILL_CONCURRENCY]
     return 1 if over else 0
 
 
-def print_table(results: list[Result], latency: float) -> None:
+def print_table(results: list[Result]) -> None:
     header = (
         "run",
+        "latency ms",
         "requests",
         "minimum",
         "writes",
@@ -261,25 +317,28 @@ def print_table(results: list[Result], latency: float) -> None:
         "floor s",
         "wall/floor",
         "records/s",
+        "CPU s",
         "peak RSS MB",
     )
     rows = [
         (
             r.name,
+            f"{r.latency * 1000:.0f}",
             str(r.requests),
             str(r.minimum),
             "-" if r.writes is None else str(r.writes),
             str(r.peak_in_flight),
             f"{r.wall:.1f}",
-            f"{r.floor:.1f}",
-            f"{r.ratio:.2f}",
-            f"{r.records / r.wall:,.0f}",
+            f"{r.floor:.1f}" if r.floor else "-",
+            f"{r.ratio:.2f}" if r.floor else "-",
+            f"{r.records_per_second:,.0f}",
+            f"{r.cpu:.1f}",
             f"{r.peak_rss_mb:.0f}",
         )
         for r in results
     ]
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    print(f"latency {latency * 1000:.0f} ms per request; BILL allows {BILL_CONCURRENCY} in flight")
+    print(f"BILL allows {BILL_CONCURRENCY} requests in flight; floor = minimum x latency / 3")
     for row in (header, *rows):
         print(
             "  ".join(
