@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
+import math
 import queue
 import threading
 from collections import deque
@@ -85,8 +86,8 @@ class WindowedReader:
         *,
         base_filters: Sequence[str] = (),
         workers: int = 3,
-        window_pages: int = 40,
-        buffer_pages: int = 50,
+        window_pages: int = 60,
+        buffer_pages: int = 90,
         now: dt.datetime | None = None,
         on_idle: Callable[[], None] | None = None,
     ) -> None:
@@ -189,10 +190,11 @@ class WindowedReader:
         self.density = len(first_page) / seconds
         remaining = max((self.now - start).total_seconds(), 0.0)
         pages = self.density * remaining / PAGE_SIZE
-        # A multiple of the workers (so the first rounds keep them all busy) of about
+        # A multiple of the workers (so the first rounds keep them all busy) of at most
         # window_pages pages each (each window ends with one partial page, so smaller
-        # windows cost requests); lists of a few pages stay sequential.
-        rounds = max(1, round(pages / (self.workers * self.window_pages)))
+        # windows cost requests; a window larger than its buffer would stall its worker);
+        # lists of a few pages stay sequential.
+        rounds = max(1, math.ceil(pages / (self.workers * self.window_pages)))
         count = 1 if pages < 2 * self.workers else min(self.workers * rounds, 10_000)
         if count == 1:
             return [Window(str(after.since), None, after.seen_at_since)]
