@@ -3,6 +3,10 @@
 Each object type is listed once (keyset-paged like the tap) into an index the first time a
 batch needs it, never with one look-up per record. Objects the run creates or updates are put
 back into the index, so later batches and re-runs within the run see them.
+
+An index holds each object as compact JSON (money as exact numbers) and decodes it when a
+record needs it: Python dicts of a bill take about four times its JSON, and an index holds a
+whole organization's objects of one type.
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from bill_core import catalog
 from bill_core.client import BillClient
@@ -19,6 +26,9 @@ from bill_core.windows import WindowedReader
 from bill_core.writes import get_path
 
 Key = tuple[str, ...]
+
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+_DECODER = msgspec.json.Decoder(float_hook=Decimal)
 
 
 def key_view(stream: str, record: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -60,7 +70,7 @@ class ObjectIndex:
         self.stream = stream
         self.key_fields = tuple(key_fields)
         self._lock = threading.Lock()
-        self._by_id: dict[str, dict[str, Any]] = {}
+        self._by_id: dict[str, bytes] = {}
         self._by_key: dict[Key, list[str]] = defaultdict(list)
         self._loaded = False
 
@@ -82,12 +92,17 @@ class ObjectIndex:
     def __len__(self) -> int:
         return len(self._by_id)
 
+    def __contains__(self, bill_id: object) -> bool:
+        return bill_id in self._by_id
+
     def get(self, bill_id: str | None) -> dict[str, Any] | None:
-        return self._by_id.get(bill_id) if bill_id else None
+        """The object with this id (a fresh copy), or None."""
+        stored = self._by_id.get(bill_id) if bill_id else None
+        return None if stored is None else _DECODER.decode(stored)
 
     def find(self, key: Key) -> list[dict[str, Any]]:
         with self._lock:
-            return [self._by_id[i] for i in self._by_key.get(key, ())]
+            return [_DECODER.decode(self._by_id[i]) for i in self._by_key.get(key, ())]
 
     def put(self, record: Mapping[str, Any]) -> None:
         with self._lock:
@@ -97,10 +112,10 @@ class ObjectIndex:
         bill_id = str(record["id"])
         previous = self._by_id.get(bill_id)
         if previous is not None:
-            old_key = key_of(self.stream, previous, self.key_fields)
+            old_key = key_of(self.stream, _DECODER.decode(previous), self.key_fields)
             if old_key is not None and bill_id in self._by_key.get(old_key, []):
                 self._by_key[old_key].remove(bill_id)
-        self._by_id[bill_id] = dict(record)
+        self._by_id[bill_id] = _ENCODER.encode(record)
         key = key_of(self.stream, record, self.key_fields)
         if key is not None:
             self._by_key[key].append(bill_id)

@@ -81,7 +81,7 @@ class References:
         index = self.indexes[stream]
         if value:
             text = str(value)
-            if index.get(text) is not None:
+            if text in index:
                 return text, None
             with self._lock:
                 translated = self.translations[stream].get(text)
