@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 import threading
@@ -65,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         environment=args.environment,
     )
     emulator = Emulator(config)
+    # The seeded organization lives as long as the process: keep the cyclic garbage collector
+    # from scanning it again and again (with 1,000,000 records each full pass took seconds).
+    gc.freeze()
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from bill_core import catalog
+from bill_core.paging import parse_time
 from bill_emulator import Emulator, EmulatorConfig, Fault
 from tap_billcom.tap import EXIT_HOURLY_LIMIT
 from tests.conftest import config_for
@@ -281,10 +282,19 @@ def session_expiry(name: str, position: str, *, records: int = 1000) -> Scenario
 
     def body(tally: Tally) -> None:
         emulator = Emulator(EmulatorConfig(records=records))
-        last = bills_requests(records)
-        wanted = {"first page": [1], "middle page": [last // 2 + 1], "last page": [last]}
+        middle = bills_requests(records) // 2 + 1
+        # The request for the last page is the one starting at or after the 100th newest bill
+        # (how many requests come before it varies: idle window workers split windows).
+        times = sorted(parse_time(b["updatedTime"]) for b in emulator.organization().list("bills"))
+        tail = times[-100]
         seen: Counter[str] = Counter()
         lock = threading.Lock()
+
+        def last_page(request: Any) -> bool:
+            filters = "".join(request.query.get("filters", []))
+            if request.path != "/v3/bills" or "updatedTime:gte:" not in filters:
+                return False
+            return parse_time(filters.split("updatedTime:gte:", 1)[1].split('"')[1]) >= tail
 
         def expire(request: Any) -> None:
             if request.method != "GET" or "/login" in request.path:
@@ -292,16 +302,23 @@ def session_expiry(name: str, position: str, *, records: int = 1000) -> Scenario
             with lock:
                 first_of_path = request.path not in seen
                 seen[request.path] += 1
-                number = seen[request.path]
+                at_last_page = last_page(request) and not seen["last page"]
+                seen["last page"] += at_last_page
                 if position == "between streams":
-                    # The first request after the bills stream ended (the first pages of all
-                    # streams are prefetched when the sync starts, so it is a later page).
-                    after = request.path != "/v3/bills" and seen["/v3/bills"] >= last
+                    # The first request of another stream once the last bills page was asked
+                    # for (the first pages of all streams are prefetched when the sync
+                    # starts, so it is a later page).
+                    after = request.path != "/v3/bills" and seen["last page"] > 0
                     hit = after and not tally.faults
                 elif position == "in every stream":
-                    hit = first_of_path or (request.path == "/v3/bills" and number == last)
+                    hit = first_of_path or at_last_page
+                elif position == "last page":
+                    hit = at_last_page
                 else:
-                    hit = request.path == "/v3/bills" and number in wanted[position]
+                    number = seen[request.path]
+                    hit = request.path == "/v3/bills" and number == {"first page": 1}.get(
+                        position, middle
+                    )
                 if hit:
                     tally.faults += 1
                     emulator.kill_sessions()
