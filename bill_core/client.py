@@ -116,11 +116,15 @@ def json_body(response: requests.Response) -> Any:
 _DECODER = msgspec.json.Decoder(float_hook=Decimal)
 
 
+def decode_json(data: bytes | msgspec.Raw) -> Any:
+    """BILL's JSON with money as Decimal; a ValueError (msgspec.DecodeError) if malformed."""
+    return _DECODER.decode(data)
+
+
 def _parse(response: requests.Response) -> Any:
-    """Raises a ValueError (msgspec.DecodeError) on malformed JSON."""
     if not response.content:
         return None
-    return _DECODER.decode(response.content)
+    return decode_json(response.content)
 
 
 _PAGE_DECODER = msgspec.json.Decoder(RawPage)

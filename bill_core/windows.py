@@ -33,11 +33,9 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-import msgspec
-
+from bill_core.client import decode_json
 from bill_core.paging import (
     PAGE_SIZE,
     ListCursor,
@@ -49,8 +47,6 @@ from bill_core.paging import (
 
 LOGGER = logging.getLogger("bill_core")
 _DONE = object()
-#: Records decoded when emitted: money as Decimal from its exact text, as the client does.
-_RECORD_DECODER = msgspec.json.Decoder(float_hook=Decimal)
 #: A window is split only when it has about this many pages left (each split costs one
 #: partial page, and halves of a page or less gain nothing).
 MIN_SPLIT_PAGES = 2
@@ -142,8 +138,8 @@ class WindowedReader:
             windows = []
             if after.page is None and after.since is not None:
                 windows = self._plan(records, after)
-            # A page full of one timestamp (no density to plan from) or a short list.
-            if len(windows) < 2:
+            if not windows:
+                # A page full of one timestamp (no density to plan from) or a short list.
                 self._rest = (cursor, after)
                 return
             self._launch(windows)
@@ -197,7 +193,7 @@ class WindowedReader:
         rounds = max(1, math.ceil(pages / (self.workers * self.window_pages)))
         count = 1 if pages < 2 * self.workers else min(self.workers * rounds, 10_000)
         if count == 1:
-            return [Window(str(after.since), None, after.seen_at_since)]
+            return []
         span = remaining / count
         bounds = [str(after.since)] + [
             format_time(start + dt.timedelta(seconds=span * i)) for i in range(1, count)
@@ -252,8 +248,7 @@ class WindowedReader:
                 best, best_pages = window, pages
         if best is None:
             return None
-        at = parse_time(best.at or best.since)
-        end = parse_time(best.until) if best.until else max(self.now, at)
+        at, end = self._remaining(best)
         middle = format_time(at + (end - at) / 2)
         if not at < parse_time(middle) < end:
             return None
@@ -267,9 +262,13 @@ class WindowedReader:
         self.splits += 1
         return half
 
-    def _pages_left(self, window: Window) -> float:
+    def _remaining(self, window: Window) -> tuple[dt.datetime, dt.datetime]:
+        """The updatedTime range a window has still to read (an open end: until now)."""
         at = parse_time(window.at or window.since)
-        end = parse_time(window.until) if window.until else self.now
+        return at, parse_time(window.until) if window.until else max(self.now, at)
+
+    def _pages_left(self, window: Window) -> float:
+        at, end = self._remaining(window)
         covered = (at - parse_time(window.since)).total_seconds()
         density = window.fetched / covered if window.fetched >= PAGE_SIZE and covered > 0 else 0.0
         return (density or self.density) * max((end - at).total_seconds(), 0.0) / PAGE_SIZE
@@ -294,7 +293,6 @@ class WindowedReader:
             self._fetch(window)
 
     def _consume(self) -> Iterator[dict[str, Any]]:
-        decode = _RECORD_DECODER.decode
         current: Window | None = self._windows[0]
         while current is not None:
             while True:
@@ -304,7 +302,7 @@ class WindowedReader:
                 if isinstance(item, BaseException):
                     raise item
                 for row in item:
-                    yield decode(row.raw)
+                    yield decode_json(row.raw)
             self._ahead.release()
             with self._lock:
                 current = current.next
@@ -319,7 +317,7 @@ class WindowedReader:
                 if until is not None:
                     filters.append(f"updatedTime:lt:{quoted(until)}")
                 cursor = ListCursor(keyset=True, base_filters=filters)
-                page = self._call_page(cursor.params(position))
+                page = self._call(cursor.params(position), raw=True)
                 rows = page.rows()
                 with self._lock:  # a split sees either none or all of this page
                     cut = False
@@ -365,12 +363,10 @@ class WindowedReader:
             yield from cursor.fresh(position, records)
             position = cursor.next_position(position, records, body.get("nextPage") or None)
 
-    def _call(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, params: dict[str, Any], *, raw: bool = False) -> Any:
+        """One list request: the decoded answer ({} if empty), or with `raw` a RawPage."""
         with self._lock:
             self.requests += 1
+        if raw:
+            return self.client.call_page(self.path, params)
         return self.client.call("GET", self.path, params=params) or {}
-
-    def _call_page(self, params: dict[str, Any]) -> Any:
-        with self._lock:
-            self.requests += 1
-        return self.client.call_page(self.path, params)

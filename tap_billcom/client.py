@@ -378,10 +378,15 @@ class BillStream(RESTStream[ListPosition | None]):
     ) -> Iterable[Mapping[str, Any] | None]:
         # Only when a child stream will be synced: the SDK logs a warning for every record
         # whose child context is None.
-        if self._child_keys and any(
-            child.selected or child.has_selected_descendents for child in self.child_streams
-        ):
+        if self._syncs_children:
             yield from super().generate_child_contexts(record, context)
+
+    @cached_property
+    def _syncs_children(self) -> bool:
+        """Decided once, at the first record: selection is fixed before a sync starts."""
+        return bool(self._child_keys) and any(
+            child.selected or child.has_selected_descendents for child in self.child_streams
+        )
 
     @override
     def get_child_context(

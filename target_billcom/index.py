@@ -14,13 +14,12 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 import msgspec
 
 from bill_core import catalog
-from bill_core.client import BillClient
+from bill_core.client import BillClient, decode_json
 from bill_core.paging import iter_objects, quoted
 from bill_core.windows import WindowedReader
 from bill_core.writes import get_path
@@ -28,7 +27,6 @@ from bill_core.writes import get_path
 Key = tuple[str, ...]
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
-_DECODER = msgspec.json.Decoder(float_hook=Decimal)
 
 
 def key_view(stream: str, record: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -98,11 +96,11 @@ class ObjectIndex:
     def get(self, bill_id: str | None) -> dict[str, Any] | None:
         """The object with this id (a fresh copy), or None."""
         stored = self._by_id.get(bill_id) if bill_id else None
-        return None if stored is None else _DECODER.decode(stored)
+        return None if stored is None else decode_json(stored)
 
     def find(self, key: Key) -> list[dict[str, Any]]:
         with self._lock:
-            return [_DECODER.decode(self._by_id[i]) for i in self._by_key.get(key, ())]
+            return [decode_json(self._by_id[i]) for i in self._by_key.get(key, ())]
 
     def put(self, record: Mapping[str, Any]) -> None:
         with self._lock:
@@ -112,7 +110,7 @@ class ObjectIndex:
         bill_id = str(record["id"])
         previous = self._by_id.get(bill_id)
         if previous is not None:
-            old_key = key_of(self.stream, _DECODER.decode(previous), self.key_fields)
+            old_key = key_of(self.stream, decode_json(previous), self.key_fields)
             if old_key is not None and bill_id in self._by_key.get(old_key, []):
                 self._by_key[old_key].remove(bill_id)
         self._by_id[bill_id] = _ENCODER.encode(record)
