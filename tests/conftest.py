@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from bill_core.client import clear_clients
 from bill_core.errors import BillError
 from bill_emulator import DEMO_CREDENTIALS, Emulator
 from bill_emulator.testing import emulator  # noqa: F401  (fixture)
+from tests.meltanorun import meltano_executable
 from tests.taprun import SCAN, assert_no_secret
 
 #: Loggers of the code under test, recorded at every level while a test runs in-process.
@@ -90,6 +92,12 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(SCAN.summary())
     for hit in SCAN.hits[:20]:
         terminalreporter.write_line(f"  secret found in {hit}")
+
+
+@pytest.fixture(scope="session")
+def meltano_exe() -> Path:
+    """Meltano from .venv-meltano (`make meltano`), created here when it is missing."""
+    return meltano_executable()
 
 
 def config_for(base_url: str, **overrides: Any) -> dict[str, Any]:

@@ -6,9 +6,7 @@ only keys Meltano Hub knows are used, and Meltano 4.4.1 adds them with `meltano 
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import sys
 from importlib.metadata import entry_points
@@ -20,12 +18,10 @@ import yaml
 
 from bill_core import catalog
 from scripts.plugin_about import about
+from tests.meltanorun import environment_without, run_meltano
 
 ROOT = Path(__file__).resolve().parents[1]
 HUB = ROOT / "hub"
-MELTANO_VENV = ROOT / ".venv-meltano"
-MELTANO_VERSION = "4.4.1"
-TIMEOUT_SECONDS = 120
 
 #: Plugin name -> (Hub folder, Python module).
 PLUGINS = {
@@ -199,44 +195,12 @@ def test_env_example_lists_every_setting_with_secrets_left_empty(
 # -- Meltano reads them ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def meltano_exe() -> Path:
-    """Meltano from .venv-meltano (`make meltano`), created here when it is missing."""
-    exe = MELTANO_VENV / "bin" / "meltano"
-    if not exe.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(MELTANO_VENV)], check=True)
-        (MELTANO_VENV / ".gitignore").write_text("*\n")
-        pip = [str(MELTANO_VENV / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
-        subprocess.run([*pip, "install", "--quiet", f"meltano=={MELTANO_VERSION}"], check=True)
-    return exe
-
-
-def run_meltano(exe: Path, project: Path, *args: str, **env: str) -> str:
-    """Run Meltano in `project`; on a hang, stop it (its own process group)."""
-    clean = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MELTANO_", "TAP_BILLCOM_", "TARGET_BILLCOM_"))
-        and key not in {"VIRTUAL_ENV", "PYTHONPATH"}
-    }
-    with subprocess.Popen(
-        [str(exe), *args],
-        cwd=project,
-        env={**clean, "NO_COLOR": "1", **env},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    ) as process:
-        try:
-            stdout, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            stdout, stderr = process.communicate()
-            pytest.fail(f"meltano {' '.join(args)} hung:\n{stderr[-4000:]}")
-    assert process.returncode == 0, f"meltano {' '.join(args)}:\n{stderr[-4000:]}"
-    return stdout + stderr
+def meltano_output(exe: Path, project: Path, *args: str, **env: str) -> str:
+    """Run Meltano in `project` without any plugin setting from this environment."""
+    prefixes = ("MELTANO_", "TAP_BILLCOM_", "TARGET_BILLCOM_")
+    environment = {**environment_without(prefixes), "NO_COLOR": "1", **env}
+    result = run_meltano(exe, project, args, environment)
+    return result.stdout + result.stderr
 
 
 def test_meltano_adds_each_definition_from_ref_with_its_secrets_redacted(
@@ -254,7 +218,7 @@ def test_meltano_adds_each_definition_from_ref_with_its_secrets_redacted(
         path, hub = definition_of(name)
         plugin_type = folder.removesuffix("s")
         add = ["add", "--no-install", "--plugin-type", plugin_type, "--from-ref", str(path), name]
-        run_meltano(meltano_exe, tmp_path, *add)
+        meltano_output(meltano_exe, tmp_path, *add)
         project = yaml.safe_load((tmp_path / "meltano.yml").read_text())
         (added,) = [p for p in project["plugins"][folder] if p["name"] == name]
         assert added["namespace"] == hub["namespace"]
@@ -264,7 +228,7 @@ def test_meltano_adds_each_definition_from_ref_with_its_secrets_redacted(
         marker = "not-to-be-printed-4711"
         prefix = name.upper().replace("-", "_") + "_"
         env = {f"{prefix}{secret.upper()}": marker for secret in SENSITIVE}
-        listed = run_meltano(meltano_exe, tmp_path, "config", "list", name, "--all", **env)
+        listed = meltano_output(meltano_exe, tmp_path, "config", "list", name, "--all", **env)
         assert marker not in listed
         for secret in SENSITIVE:
             assert re.search(rf"^{secret} .*\(redacted\)", listed, flags=re.MULTILINE), secret

@@ -12,12 +12,9 @@ copied to the same place under it (meltano.yml reads ${MELTANO_PROJECT_ROOT}/exa
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import signal
 import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -29,13 +26,11 @@ from bill_core import catalog
 from bill_emulator import DEMO_CREDENTIALS, Emulator
 from scripts import plugin_about
 from target_billcom.target import TargetBillcom
+from tests.meltanorun import environment_without, run_meltano
 from tests.taprun import assert_no_secret
 from tests.targetrun import SAMPLE, write_calls
 
 ROOT = Path(__file__).resolve().parents[1]
-MELTANO_VENV = ROOT / ".venv-meltano"
-MELTANO_VERSION = "4.4.1"
-TIMEOUT_SECONDS = 120  # one Meltano command; each end-to-end test takes about 12 s when warm
 STATE_ID = "dev:tap-billcom-to-target-jsonl"
 INCREMENTAL = {o.stream for o in catalog.OBJECTS if o.incremental and o.parent is None}
 CHILDREN = {o.stream for o in catalog.OBJECTS if o.parent}
@@ -147,18 +142,6 @@ def test_meltano_yml_needs_no_meltano_hub() -> None:
 # -- meltano run, end to end -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def meltano_exe() -> Path:
-    """Meltano from .venv-meltano, created here if `make meltano` has not done it."""
-    exe = MELTANO_VENV / "bin" / "meltano"
-    if not exe.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(MELTANO_VENV)], check=True)
-        (MELTANO_VENV / ".gitignore").write_text("*\n")
-        pip = [str(MELTANO_VENV / "bin" / "python"), "-m", "pip", "--disable-pip-version-check"]
-        subprocess.run([*pip, "install", "--quiet", f"meltano=={MELTANO_VERSION}"], check=True)
-    return exe
-
-
 @pytest.fixture(scope="module")
 def meltano_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A throw-away Meltano project: the repository's meltano.yml, tap installed from ROOT."""
@@ -188,11 +171,7 @@ class Meltano:
     def __init__(self, exe: Path, project: Path, base_url: str) -> None:
         self.exe = exe
         self.project = project
-        self.env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(PLUGIN_ENV_PREFIXES) and key not in {"VIRTUAL_ENV", "PYTHONPATH"}
-        }
+        self.env = environment_without(PLUGIN_ENV_PREFIXES)
         self.env.update(
             MELTANO_PROJECT_ROOT=str(project),
             NO_COLOR="1",
@@ -206,26 +185,7 @@ class Meltano:
 
     def __call__(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         """Run Meltano; on a hang, stop it with its tap and target (its own process group)."""
-        command = [str(self.exe), *args]
-        with subprocess.Popen(
-            command,
-            cwd=self.project,
-            env={**self.env, **env},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        ) as process:
-            try:
-                stdout, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                stdout, stderr = process.communicate()
-                pytest.fail(f"meltano {' '.join(args)} hung:\n{stderr[-4000:]}")
-        result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
-        assert result.returncode == 0, f"meltano {' '.join(args)}:\n{stderr[-4000:]}"
-        return result
+        return run_meltano(self.exe, self.project, args, {**self.env, **env})
 
 
 @pytest.fixture

@@ -40,7 +40,6 @@ from tests.targetrun import write_calls
 from tests.test_meltano import (  # the same Meltano and temporary project
     RESULTS_FILE,
     Meltano,
-    meltano_exe,  # noqa: F401  (fixture)
     meltano_project,  # noqa: F401  (fixture)
     project_plugin,
     read_results,
@@ -142,7 +141,7 @@ def installed(meltano_exe: Path, meltano_project: Path) -> Path:  # noqa: F811
 
 @pytest.fixture
 def meltano(
-    meltano_exe: Path,  # noqa: F811
+    meltano_exe: Path,
     installed: Path,
     emulator: Emulator,
     server: Server,
