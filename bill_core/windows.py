@@ -40,6 +40,9 @@ from bill_core.paging import (
     PAGE_SIZE,
     ListCursor,
     ListPosition,
+    RawPage,
+    RawRow,
+    RowFields,
     format_time,
     parse_time,
     quoted,
@@ -86,8 +89,11 @@ class WindowedReader:
         buffer_pages: int = 90,
         now: dt.datetime | None = None,
         on_idle: Callable[[], None] | None = None,
+        fields: RowFields | None = None,
     ) -> None:
         self.client = client
+        #: Rows are read with these (RawRow.described tells a record has no other field).
+        self.fields = fields
         self.path = path
         self.base_filters = list(base_filters)
         self.workers = max(1, workers)
@@ -110,7 +116,7 @@ class WindowedReader:
         self._idled = False
         self.since: str | None = None
         self._started = False
-        self._first: list[dict[str, Any]] = []
+        self._first: list[RawRow] = []
         self._rest: tuple[ListCursor, ListPosition] | None = None
         self._windows: list[Window] = []
         self._error: BaseException | None = None
@@ -129,10 +135,10 @@ class WindowedReader:
         try:
             cursor = ListCursor(keyset=True, base_filters=self.base_filters)
             position = ListPosition(since=since)
-            body = self._call(cursor.params(position))
-            records = body.get("results") or []
+            page = self._call(cursor.params(position))
+            records = page.rows(self.fields)
             self._first = cursor.fresh(position, records)
-            after = cursor.next_position(position, records, body.get("nextPage") or None)
+            after = cursor.next_position(position, records, page.nextPage or None)
             if after is None:
                 return
             windows = []
@@ -148,6 +154,11 @@ class WindowedReader:
 
     def read(self, since: str | None) -> Iterator[dict[str, Any]]:
         """Every record from `since` on, in updatedTime order."""
+        for row in self.read_rows(since):
+            yield decode_json(row.raw)
+
+    def read_rows(self, since: str | None) -> Iterator[RawRow]:
+        """Every record from `since` on, in updatedTime order, as RawRows (JSON text)."""
         self.start(since)
         try:
             if self._error is not None:
@@ -292,7 +303,7 @@ class WindowedReader:
                 return
             self._fetch(window)
 
-    def _consume(self) -> Iterator[dict[str, Any]]:
+    def _consume(self) -> Iterator[RawRow]:
         current: Window | None = self._windows[0]
         while current is not None:
             while True:
@@ -301,8 +312,7 @@ class WindowedReader:
                     break
                 if isinstance(item, BaseException):
                     raise item
-                for row in item:
-                    yield decode_json(row.raw)
+                yield from item
             self._ahead.release()
             with self._lock:
                 current = current.next
@@ -317,8 +327,8 @@ class WindowedReader:
                 if until is not None:
                     filters.append(f"updatedTime:lt:{quoted(until)}")
                 cursor = ListCursor(keyset=True, base_filters=filters)
-                page = self._call(cursor.params(position), raw=True)
-                rows = page.rows()
+                page = self._call(cursor.params(position))
+                rows = page.rows(self.fields)
                 with self._lock:  # a split sees either none or all of this page
                     cut = False
                     if window.until != until and window.until is not None:
@@ -356,17 +366,16 @@ class WindowedReader:
                 continue
             return
 
-    def _sequential(self, cursor: ListCursor, position: ListPosition | None) -> Iterator[Any]:
+    def _sequential(self, cursor: ListCursor, position: ListPosition | None) -> Iterator[RawRow]:
         while position is not None:
-            body = self._call(cursor.params(position))
-            records = body.get("results") or []
+            page = self._call(cursor.params(position))
+            records = page.rows(self.fields)
             yield from cursor.fresh(position, records)
-            position = cursor.next_position(position, records, body.get("nextPage") or None)
+            position = cursor.next_position(position, records, page.nextPage or None)
 
-    def _call(self, params: dict[str, Any], *, raw: bool = False) -> Any:
-        """One list request: the decoded answer ({} if empty), or with `raw` a RawPage."""
+    def _call(self, params: dict[str, Any]) -> RawPage:
+        """One list request."""
         with self._lock:
             self.requests += 1
-        if raw:
-            return self.client.call_page(self.path, params)
-        return self.client.call("GET", self.path, params=params) or {}
+        page: RawPage = self.client.call_page(self.path, params)
+        return page

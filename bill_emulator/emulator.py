@@ -45,6 +45,9 @@ class EmulatorConfig:
     #: HTTP status of BDC_1144/BDC_1322: BILL documents none
     #: (https://developer.bill.com/docs/api-rate-limits); 429 is our assumption.
     rate_limit_status: int = 429
+    #: Indent answers by this many spaces (None: compact JSON). BILL's docs do not say how
+    #: answers are laid out, so a client must read both.
+    json_indent: int | None = None
 
 
 class Emulator:

@@ -78,7 +78,7 @@ class Gateway:
                 return early
         reply = self._reply(request, found, fault, record)
         record.status = reply.status
-        outcome = Outcome(reply.status, _encode(reply.body))
+        outcome = Outcome(reply.status, _encode(reply.body, emulator.config.json_indent))
         if fault is not None and fault.kind in ("reset_after", "truncate"):
             outcome.connection = fault.kind
         return outcome
@@ -152,7 +152,8 @@ class Gateway:
 _ENCODER = msgspec.json.Encoder()
 
 
-def _encode(body: Any) -> bytes:
+def _encode(body: Any, indent: int | None = None) -> bytes:
     if body is None:
         return b""
-    return _ENCODER.encode(body)
+    text = _ENCODER.encode(body)
+    return text if indent is None else msgspec.json.format(text, indent=indent)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import datetime as dt
 import sys
 import time
 from typing import Any
 
 import click
+import msgspec
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import MsgSpecWriter, serialize_jsonl
+from singer_sdk.contrib.msgspec import encoder as singer_encoder
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.singerlib import Message, RecordMessage
+from singer_sdk.singerlib import Message, RecordMessage, StateMessage
 
 from bill_core.check import check_connection
 from bill_core.cli import exit_for_settings
@@ -49,13 +52,45 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     def __init__(self) -> None:
         super().__init__()
         self._held = bytearray()
+        self._prefixes: dict[str, bytes] = {}
+        self._extracted: dt.datetime | None = None
+        self._extracted_text = b""
         # Records held when the process ends on an error still reach the target.
         atexit.register(self._flush_at_exit)
+
+    @override
+    def serialize_message(self, message: Message) -> bytearray:
+        if isinstance(message, StateMessage):
+            # The same line as the SDK's `to_dict`, without its deep copy of the whole state
+            # (a STATE goes out every 100 records).
+            return serialize_jsonl({"type": "STATE", "value": message.value})
+        return super().serialize_message(message)
 
     @override
     def write_message(self, message: Message) -> None:
         self._held += self.format_message(message)
         if not isinstance(message, RecordMessage) or len(self._held) >= self.BLOCK:
+            self.flush()
+
+    def write_record_text(
+        self, stream: str, record: bytes | msgspec.Raw, version: int | None, extracted: dt.datetime
+    ) -> None:
+        """A RECORD message whose record is JSON text already (see RawRow): the same line
+        `write_message` would write for it decoded, without decoding and encoding it."""
+        held = self._held
+        prefix = self._prefixes.get(stream)
+        if prefix is None:
+            prefix = b'{"type":"RECORD","stream":' + singer_encoder.encode(stream) + b',"record":'
+            self._prefixes[stream] = prefix
+        held += prefix
+        held += record
+        if version is not None:
+            held += b',"version":%d' % version
+        if extracted is not self._extracted:
+            self._extracted = extracted
+            self._extracted_text = b',"time_extracted":' + singer_encoder.encode(extracted) + b"}\n"
+        held += self._extracted_text
+        if len(held) >= self.BLOCK:
             self.flush()
 
     def _flush_at_exit(self) -> None:
