@@ -340,7 +340,7 @@ def _sort_key(field: str) -> Callable[[Record], tuple[int, Any]]:
     return key
 
 
-def envelope(query: ListQuery, results: list[Record], total: int) -> dict[str, Any]:
+def envelope(query: ListQuery, results: list[Any], total: int) -> dict[str, Any]:
     """`{nextPage, prevPage, results}`, leaving out a key when there is no such page.
 
     A recorded sandbox response (Nango's `GET /v3/users` mock, bill-api.md §3) has neither

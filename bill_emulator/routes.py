@@ -248,7 +248,7 @@ def list_records(call: Call) -> Reply:
         store = organization.stores[stream]
         subset = store.children(parent_id) if parent_id is not None else None
         page, total = query.run(store, list_query, subset)
-    body = query.envelope(list_query, [views.present(stream, r) for r in page], total)
+    body = query.envelope(list_query, [views.present_text(stream, store, r) for r in page], total)
     if call.fault is not None and call.fault.kind == "repeat_cursor":
         repeated = list_query.page_token or query.encode_token(list_query, 0)
         body = {"nextPage": repeated, **{k: v for k, v in body.items() if k != "nextPage"}}

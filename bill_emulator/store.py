@@ -29,6 +29,10 @@ class RecordStore:
         self.indexes: dict[str, list[IndexKey]] = {name: [] for name in INDEXED_FIELDS}
         #: Parent id -> child ids in creation order (child streams only).
         self.by_parent: dict[str, list[str]] = {}
+        #: Record id -> (the stored record, its JSON text as the API shows it); see
+        #: views.present_text. Valid while that very record is stored (records are
+        #: immutable), so a list page is a join of texts, not an encode of every value.
+        self.texts: dict[str, tuple[Record, Any]] = {}
 
     def __len__(self) -> int:
         return len(self.by_id)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 
+import msgspec
+
 from bill_core import catalog
 from bill_emulator import schemas
 from bill_emulator.formats import mask_account_number
-from bill_emulator.store import Record
+from bill_emulator.store import Record, RecordStore
 
 #: Paths (from the record) of bank account numbers, per stream. A vendor's top-level
 #: `accountNumber` is the vendor's account with the payer, not a bank account: not masked.
@@ -41,6 +43,23 @@ def hidden_fields(stream: str) -> frozenset[str]:
     if documented is not None:
         hidden |= {name for name in _INTERNAL if name not in documented}
     return frozenset(hidden)
+
+
+#: Compact UTF-8 JSON (the same encoder as the gateway's).
+_ENCODER = msgspec.json.Encoder()
+
+
+def present_text(stream: str, store: RecordStore, record: Record) -> msgspec.Raw:
+    """`present(stream, record)` as JSON text, kept in the store until the record is
+    replaced: at zero latency the encoding of every value of every page set the pace of a
+    sync, and pages of a large organization are far apart in memory."""
+    cached = store.texts.get(record["id"])
+    if cached is not None and cached[0] is record:
+        text: msgspec.Raw = cached[1]
+        return text
+    text = msgspec.Raw(_ENCODER.encode(present(stream, record)))
+    store.texts[record["id"]] = (record, text)
+    return text
 
 
 def present(stream: str, record: Record) -> Record:
