@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import sys
 import time
+from functools import cached_property
 from typing import Any
 
 import click
@@ -16,6 +17,8 @@ from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter, serialize_jsonl
 from singer_sdk.contrib.msgspec import encoder as singer_encoder
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers._state import StateWriter
+from singer_sdk.helpers.types import TapState
 from singer_sdk.singerlib import Message, RecordMessage, StateMessage
 
 from bill_core.check import check_connection
@@ -93,6 +96,11 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         if len(held) >= self.BLOCK:
             self.flush()
 
+    def write_line(self, line: bytes) -> None:
+        """A message other than a RECORD, serialised already: written out with what is held."""
+        self._held += line
+        self.flush()
+
     def _flush_at_exit(self) -> None:
         with contextlib.suppress(OSError, ValueError):
             self.flush()
@@ -102,6 +110,29 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             sys.stdout.buffer.write(self._held)
             self._held.clear()
         sys.stdout.flush()
+
+
+class TextStateWriter(StateWriter):
+    """The SDK's StateWriter (a STATE only when the state changed), deciding by the STATE
+    line's text instead of comparing the state with a deep copy of it: the line is encoded
+    anyway, and that deep copy of every stream's bookmarks, every 100 records, was 4% of a
+    large sync's CPU."""
+
+    def __init__(self, message_writer: Any) -> None:
+        super().__init__(message_writer)
+        self._last_line: bytes | None = None
+
+    @override
+    def write_state(self, state: TapState) -> None:
+        line = bytes(serialize_jsonl({"type": "STATE", "value": state}))
+        if line == self._last_line:
+            return
+        self._last_line = line
+        writer = self._message_writer
+        if isinstance(writer, BufferedMsgSpecWriter):
+            writer.write_line(line)
+        else:
+            writer.write_message(StateMessage(value=state))
 
 
 class TapBillcom(Tap):
@@ -202,6 +233,15 @@ class TapBillcom(Tap):
             ctx.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else EXIT_BILL_ERROR)
         cls.logger.info("%s", verdict)
         ctx.exit()
+
+    @property
+    @override
+    def state_writer(self) -> StateWriter:
+        return self._text_state_writer
+
+    @cached_property
+    def _text_state_writer(self) -> TextStateWriter:
+        return TextStateWriter(self.message_writer)
 
     def prefetch_first_pages(self) -> None:
         """Once per run: ask BILL for every selected stream's first page in the background,
