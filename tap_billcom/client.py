@@ -24,10 +24,11 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
 from singer_sdk.schema.source import SchemaDirectory, StreamSchema
 from singer_sdk.singerlib import RecordMessage, StateMessage
+from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from bill_core import catalog, schemas
-from bill_core.catalog import BillObject
+from bill_core.catalog import UPDATED_TIME, BillObject
 from bill_core.client import BillClient, decode_json, get_client, json_body
 from bill_core.errors import BillRateLimitError, BillRequestError
 from bill_core.paging import (
@@ -145,6 +146,8 @@ class BillStream(RESTStream[ListPosition | None]):
         self.singer_tap = tap
         self.list_requests = 0
         self._reader_ahead: WindowedReader | None = None
+        #: This stream's state while a windowed list is read (see _increment_stream_state).
+        self._bookmark: dict[str, Any] | None = None
 
     @override
     def finalize_state_progress_markers(self, state: dict[str, Any] | None = None) -> None:
@@ -302,12 +305,39 @@ class BillStream(RESTStream[ListPosition | None]):
                 reader.close()
             reader = self._new_reader()
         as_sent = self._writes_as_sent
+        if (
+            self.replication_method == REPLICATION_INCREMENTAL
+            and self.is_sorted
+            and self.state_partitioning_keys is None
+        ):
+            self._bookmark = self.stream_state
         try:
             for row in reader.read_rows(self._start.since):
                 # A record with a field the schema lacks is decoded, for post_process.
                 yield row if as_sent and row.described else decode_json(row.raw)
         finally:
             self.list_requests += reader.requests
+            self._bookmark = None
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: dict[str, Any], *, context: Mapping[str, Any] | None = None
+    ) -> None:
+        """For a windowed list's records, the SDK's bookmark update for a sorted stream
+        without its per-record look-ups: the bookmark becomes the record's updatedTime when
+        that is not smaller (as text, as the SDK compares). Anything else, including a smaller
+        value (the SDK raises for unsorted data), goes to the SDK."""
+        bookmark = self._bookmark
+        if bookmark is not None and type(latest_record) is RawRow and context is None:
+            value = latest_record["updatedTime"]
+            previous = bookmark.get("replication_key_value")
+            if isinstance(value, str) and (
+                previous is None or (isinstance(previous, str) and value >= previous)
+            ):
+                bookmark["replication_key"] = UPDATED_TIME
+                bookmark["replication_key_value"] = value
+                return
+        super()._increment_stream_state(latest_record, context=context)
 
     @override
     def get_http_request(self, *, page: PageContext[ListPosition | None]) -> HTTPRequest:
