@@ -124,6 +124,7 @@ def run_tap(
     timeout: float = 180,
     emulator: Any = None,
     secrets: Iterable[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> TapRun:
     """Run the tap to completion; fail the test if any known secret appears in its output.
 
@@ -140,7 +141,7 @@ def run_tap(
             text=True,
             timeout=timeout,
             cwd=ROOT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
             check=False,
         )
     run = TapRun(result.returncode, result.stdout, result.stderr, parse_messages(result.stdout))
