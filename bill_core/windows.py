@@ -17,8 +17,8 @@ page. A page already in flight when its window shrinks is cut at the new end.
 
 Memory is bounded by the prefetch depth, not the list: at most `2 x workers` windows are
 started and not yet read, each buffers at most `buffer_pages` pages, and a buffered page is
-kept as its JSON text (RawPage, about 230 KB for 100 bills), decoded only when its records
-are emitted.
+kept as its JSON text (RawPage, about 230 KB for 100 bills). `read_rows` yields the records
+as that text (RawRow; the tap writes most of them out as they are); `read` decodes each.
 """
 
 from __future__ import annotations
