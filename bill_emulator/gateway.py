@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from bill_emulator import routes
+from bill_emulator import routes, views
 from bill_emulator.errors import BillError, default_status, error_body
 from bill_emulator.faults import Fault
 from bill_emulator.routes import ApiRequest, Call, Reply
@@ -147,13 +147,8 @@ class Gateway:
             return call.route.handler(call)
 
 
-#: Compact UTF-8 JSON, as json.dumps(separators=(",", ":"), ensure_ascii=False) writes it,
-#: about five times faster (a 100-bill page: 0.25 ms instead of 1.2 ms).
-_ENCODER = msgspec.json.Encoder()
-
-
 def _encode(body: Any, indent: int | None = None) -> bytes:
     if body is None:
         return b""
-    text = _ENCODER.encode(body)
+    text = views.ENCODER.encode(body)
     return text if indent is None else msgspec.json.format(text, indent=indent)
