@@ -10,7 +10,6 @@ there. A prefetched page is used once; an error it met is raised when it is used
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -32,20 +31,18 @@ class Prefetcher:
 
     def __init__(self, workers: int) -> None:
         self._lock = threading.Lock()
-        self._pending: dict[str, Future[requests.Response]] = {}
-        #: Paths with an answer pending: most requests of a sync are not prefetched, and
-        #: this tells so without building their key.
-        self._paths: Counter[str] = Counter()
+        #: Pending answers by path, then by request key: most requests of a sync are not
+        #: prefetched, and their path tells so without building their key.
+        self._pending: dict[str, dict[str, Future[requests.Response]]] = {}
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bill-prefetch")
         self._local = threading.local()
 
     def add(self, session: requests.Session, url: str, params: Mapping[str, Any]) -> None:
         key = request_key("GET", url, params)
         with self._lock:
-            if key in self._pending:
-                return
-            self._pending[key] = self._pool.submit(self._get, session, url, dict(params))
-            self._paths[urlsplit(url).path] += 1
+            pending = self._pending.setdefault(urlsplit(url).path, {})
+            if key not in pending:
+                pending[key] = self._pool.submit(self._get, session, url, dict(params))
 
     def _get(self, session: requests.Session, url: str, params: dict[str, Any]) -> Any:
         self._local.prefetching = True  # this thread's own request must not wait for itself
@@ -58,21 +55,18 @@ class Prefetcher:
         """The prefetched answer to this exact request (waiting for it), or None."""
         if request.method != "GET" or getattr(self._local, "prefetching", False):
             return None
-        path = urlsplit(request.url or "").path
-        if not self._paths[path]:
+        pending = self._pending.get(urlsplit(request.url or "").path)
+        if not pending:
             return None
         key = request_key("GET", request.url or "")
         with self._lock:
-            future = self._pending.pop(key, None)
-            if future is not None:
-                self._paths[path] -= 1
+            future = pending.pop(key, None)
         return None if future is None else future.result()
 
     def close(self) -> None:
         with self._lock:
-            pending = list(self._pending.values())
+            pending = [f for by_key in self._pending.values() for f in by_key.values()]
             self._pending.clear()
-            self._paths.clear()
         for future in pending:
             future.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
