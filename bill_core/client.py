@@ -186,14 +186,8 @@ class _ReadWholeAdapter(HTTPAdapter):
         if not stream:
             try:
                 response._content = response.raw.read(decode_content=True) or b""
-            except urllib3.exceptions.ProtocolError as exc:
-                raise requests.exceptions.ChunkedEncodingError(exc) from exc
-            except urllib3.exceptions.DecodeError as exc:
-                raise requests.exceptions.ContentDecodingError(exc) from exc
-            except urllib3.exceptions.ReadTimeoutError as exc:
-                raise requests.exceptions.ConnectionError(exc) from exc
-            except urllib3.exceptions.SSLError as exc:
-                raise requests.exceptions.SSLError(exc) from exc
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise _as_requests_error(exc, request) from exc
             response._content_consumed = True  # type: ignore[attr-defined]
         return response
 
@@ -431,19 +425,8 @@ class BillClient(requests.Session):
                 retries=adapter.max_retries,
                 timeout=urllib3.Timeout(connect=timeout, read=timeout),
             )
-        except urllib3.exceptions.MaxRetryError as exc:
-            reason = exc.reason
-            if isinstance(reason, urllib3.exceptions.ConnectTimeoutError) and not isinstance(
-                reason, urllib3.exceptions.NewConnectionError
-            ):
-                raise requests.exceptions.ConnectTimeout(exc, request=request) from exc
-            raise requests.exceptions.ConnectionError(exc, request=request) from exc
-        except urllib3.exceptions.ReadTimeoutError as exc:
-            raise requests.exceptions.ReadTimeout(exc, request=request) from exc
-        except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError) as exc:
-            raise requests.exceptions.ChunkedEncodingError(exc, request=request) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise requests.exceptions.ConnectionError(exc, request=request) from exc
+            raise _as_requests_error(exc, request) from exc
         response = requests.Response()
         response.status_code = answer.status
         response.headers = CaseInsensitiveDict(answer.headers)
@@ -587,6 +570,33 @@ def _is_idempotent(request: requests.PreparedRequest) -> bool:
     if method in {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}:
         return True
     return method == "POST" and _path(request).endswith(_REPEATABLE_POST_SUFFIXES)
+
+
+#: urllib3's errors met sending or reading, and the requests exception raised for each.
+_REQUESTS_ERRORS: tuple[tuple[type[BaseException], type[requests.RequestException]], ...] = (
+    (urllib3.exceptions.ReadTimeoutError, requests.exceptions.ReadTimeout),
+    (urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError),
+    (urllib3.exceptions.DecodeError, requests.exceptions.ContentDecodingError),
+    (urllib3.exceptions.SSLError, requests.exceptions.SSLError),
+)
+
+
+def _as_requests_error(
+    exc: BaseException, request: requests.PreparedRequest
+) -> requests.exceptions.RequestException:
+    """The requests exception for a urllib3 error (what requests raises for it), so the
+    retries and their messages treat both transports alike."""
+    if isinstance(exc, urllib3.exceptions.MaxRetryError):
+        reason = exc.reason
+        if isinstance(reason, urllib3.exceptions.ConnectTimeoutError) and not isinstance(
+            reason, urllib3.exceptions.NewConnectionError
+        ):
+            return requests.exceptions.ConnectTimeout(exc, request=request)
+        return requests.exceptions.ConnectionError(exc, request=request)
+    for error, raised in _REQUESTS_ERRORS:
+        if isinstance(exc, error):
+            return raised(exc, request=request)
+    return requests.exceptions.ConnectionError(exc, request=request)
 
 
 def _read_body(response: requests.Response) -> Any:
