@@ -424,11 +424,13 @@ class BillStream(RESTStream[ListPosition | None]):
     @cached_property
     def _writes_as_sent(self) -> bool:
         """Records go out as the JSON text BILL sent (never decoded, never encoded again)
-        when nothing would change them: every field selected, no stream map, no flattening.
-        Records with a field outside the schema are decoded all the same (RawRow.described)."""
+        when nothing would change them: every field selected, no stream map, no flattening,
+        and the tap's own writer (another writer only takes messages). Records with a field
+        outside the schema are decoded all the same (RawRow.described)."""
         maps = self.stream_maps
         return (
-            self._all_properties_selected
+            hasattr(self.singer_tap.message_writer, "write_record_text")
+            and self._all_properties_selected
             and len(maps) == 1
             and type(maps[0]) is SameRecordTransform
             and maps[0].stream_alias == self.name

@@ -42,6 +42,12 @@ EXIT_CONFIG_ERROR = 2
 EXIT_HOURLY_LIMIT = 3
 
 
+def state_line(value: Any) -> bytes:
+    """A STATE message's line, as the SDK's `to_dict` and msgspec writer make it, without the
+    deep copy of the whole state `to_dict` makes (a STATE goes out every 100 records)."""
+    return bytes(serialize_jsonl({"type": "STATE", "value": value}))
+
+
 class BufferedMsgSpecWriter(MsgSpecWriter):
     """The SDK's msgspec writer, writing RECORD messages in blocks of about 64 KiB instead of
     one write (and flush) each: Meltano runs taps with PYTHONUNBUFFERED, so every write is a
@@ -64,9 +70,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     @override
     def serialize_message(self, message: Message) -> bytearray:
         if isinstance(message, StateMessage):
-            # The same line as the SDK's `to_dict`, without its deep copy of the whole state
-            # (a STATE goes out every 100 records).
-            return serialize_jsonl({"type": "STATE", "value": message.value})
+            return bytearray(state_line(message.value))
         return super().serialize_message(message)
 
     @override
@@ -124,7 +128,7 @@ class TextStateWriter(StateWriter):
 
     @override
     def write_state(self, state: TapState) -> None:
-        line = bytes(serialize_jsonl({"type": "STATE", "value": state}))
+        line = state_line(state)
         if line == self._last_line:
             return
         self._last_line = line
