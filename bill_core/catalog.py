@@ -3,7 +3,7 @@
 The tap's streams, the target's sinks and the emulator all read from this module instead of
 repeating paths, id prefixes, filterable fields or bulk limits.
 
-Sources (see ../shared/reference/bill-api.md):
+Sources:
 - paths and id prefixes: the official v3 Postman collection and
   https://developer.bill.com/docs/bill-generated-ids
 - filterable fields: https://developer.bill.com/docs/filterable-fields

@@ -1,6 +1,7 @@
 """Sign-in, sessions and MFA trust (no HTTP here).
 
-Sources (../shared/reference/bill-api.md §2): `POST /v3/login` takes username, password,
+Sources (https://developer.bill.com/reference/login, the v3 Postman collection in
+reference/bill-v3/): `POST /v3/login` takes username, password,
 organizationId and devKey (+ rememberMeId and device for a trusted session); a session is
 valid only with the devKey that created it and dies after 35 idle minutes (each call resets
 the timer); sync-token sessions last 48 idle hours and cannot use MFA-gated operations;

@@ -2,9 +2,9 @@
 
 The seeder sets the fields that must agree with each other (ids, references, amounts); this
 module completes each record with every other property its schema documents, so the
-emulator's records cannot drift from the schemas the tap publishes (the stripe-mock idea,
-../shared/STYLE.md). The schema is compiled once per stream into closures: seeding a million
-records walks no schema.
+emulator's records cannot drift from the schemas the tap publishes (the stripe-mock
+idea: https://github.com/stripe/stripe-mock). The schema is compiled once per stream into
+closures: seeding a million records walks no schema.
 """
 
 from __future__ import annotations

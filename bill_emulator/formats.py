@@ -1,6 +1,6 @@
 """BILL's wire formats: ids, timestamps, dates, money and masked account numbers.
 
-Sources (../shared/reference/bill-api.md §5.1-5.2):
+Sources:
 - ids are 20 characters, a 3-character object prefix + "02" + 15 characters, e.g.
   `00902BILKFECNEV2oji1` (https://developer.bill.com/docs/bill-generated-ids);
 - date-times carry milliseconds and `+00:00`, e.g. `2026-07-13T04:29:34.000+00:00`

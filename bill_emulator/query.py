@@ -7,7 +7,7 @@ AND; values may be double-quoted, and a quoted value may hold commas and colons)
 Page tokens encode an OFFSET into the filtered, sorted result and are re-evaluated on every
 request: records that change between two page requests shift what the next page holds. We
 do not know how BILL's tokens work; an offset is the worst case a client must survive
-(design choice, ../shared/DESIGN.md "Principles").
+(a design choice: the connectors must survive it).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The stream schemas in bill_core/schemas: complete, valid, and reproducible by the generator.
 
-The field lists are checked against ../shared/reference/bill-api-data/
-bill-v3-object-fields-from-postman.md, a list derived independently from the same official BILL
+The field lists are checked against reference/bill-v3/bill-v3-object-fields-from-postman.md,
+a list derived independently from the same official BILL
 v3 Postman collection the generator reads.
 """
 
@@ -23,7 +23,7 @@ from bill_core.catalog import OBJECTS, BillObject
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = REPO_ROOT / "bill_core" / "schemas"
 GENERATOR = REPO_ROOT / "scripts" / "generate_schemas.py"
-REFERENCE = REPO_ROOT.parent / "shared" / "reference" / "bill-api-data"
+REFERENCE = REPO_ROOT / "reference" / "bill-v3"
 COLLECTION = REFERENCE / "bill-v3-postman-collection.json"
 FIELDS_MD = REFERENCE / "bill-v3-object-fields-from-postman.md"
 
