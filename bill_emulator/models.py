@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bill_core import catalog
+from bill_emulator import shapes
 from bill_emulator.clock import Clock
 from bill_emulator.errors import BillError
 from bill_emulator.formats import format_date, format_time, new_id
@@ -107,7 +108,7 @@ class Organization:
                 "createdTime": stamp,
                 "updatedTime": stamp,
             }
-            if bill_object.archivable:
+            if shapes.archivable(stream):
                 system["archived"] = new.pop("archived", False)
             new = {**system, **new}  # the seeded records' field order
             self._assign_nested_ids(new)
@@ -140,7 +141,7 @@ class Organization:
         return self._set_archived(stream, record_id, archived=False)
 
     def _set_archived(self, stream: str, record_id: str, *, archived: bool) -> Record:
-        if not catalog.get(stream).archivable:
+        if not shapes.archivable(stream):
             raise BillError("BDC_1121")
         with self.lock:
             record = self.get(stream, record_id)

@@ -235,7 +235,9 @@ def list_records(call: Call) -> Reply:
     bill_object = catalog.get(stream)
     organization = call.organization
     parent_id = call.params.get(bill_object.parent_key or "")
-    list_query = query.build(call.request.query, bill_object, call.request.path)
+    list_query = query.build(
+        call.request.query, stream, call.request.path, call.emulator.config.list_rules
+    )
     with organization.lock:
         if bill_object.parent is not None and (
             parent_id is None or organization.find(bill_object.parent, parent_id) is None
