@@ -1,6 +1,6 @@
 """Creating and changing vendors, customers, bills and invoices (no HTTP here).
 
-Requests come in BILL's WRITE shape (`bill_core.writes.SHAPES`): a bill's number is in
+Requests come in BILL's WRITE shape (`write_shapes.SHAPES`): a bill's number is in
 `invoice.invoiceNumber`, an invoice names its customer as `customer: {"id": ...}`. Records are
 stored in the READ shape, with every field a seeded record has that follows from the request:
 ids, timestamps, `vendorName`, `customerId`, amounts and statuses.
@@ -18,17 +18,18 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from bill_core.writes import SHAPES, Problem, WriteShape, get_path
 from bill_emulator.errors import InvalidRequestError
 from bill_emulator.models import Organization
 from bill_emulator.store import Record
-from bill_emulator.write_checks import MALFORMED, Checker
+from bill_emulator.write_checks import Checker
+from bill_emulator.write_shapes import MALFORMED, SHAPES, Problem, WriteShape, get_path
 
 #: The streams BILL lets target-billcom write.
 WRITABLE_STREAMS = tuple(SHAPES)
 #: Accepted in a write, never part of the read shape: stored nowhere.
 WRITE_ONLY = frozenset({"processingOptions", "customer"})
 _CENT = Decimal("0.01")
+_MICRO = Decimal("0.000001")
 _ZERO = Decimal(0)
 #: Numbers from 10**18 up are left unrounded: absurd for money, but valid JSON numbers.
 _HUGE = 18
@@ -37,13 +38,27 @@ _HUGE = 18
 # -- operations ----------------------------------------------------------------------------
 
 
-def create(organization: Organization, stream: str, body: Mapping[str, Any]) -> Record:
-    """`POST <path>`: check the body, store the new object, return it (read shape)."""
-    return create_many(organization, stream, [body], bulk=False)[0]
+def create(
+    organization: Organization,
+    stream: str,
+    body: Mapping[str, Any],
+    *,
+    unique_vendor_names: bool = False,
+) -> Record:
+    """`POST <path>`: check the body, store the new object, return it (read shape).
+    `unique_vendor_names`: EmulatorConfig.refuse_duplicate_vendor_names."""
+    return create_many(
+        organization, stream, [body], bulk=False, unique_vendor_names=unique_vendor_names
+    )[0]
 
 
 def create_many(
-    organization: Organization, stream: str, bodies: Sequence[Any], *, bulk: bool = True
+    organization: Organization,
+    stream: str,
+    bodies: Sequence[Any],
+    *,
+    bulk: bool = True,
+    unique_vendor_names: bool = False,
 ) -> list[Record]:
     """`POST <path>/bulk`: all or nothing. A refused request raises InvalidRequestError with
     one error per problem, prefixed with the item's position:
@@ -51,7 +66,7 @@ def create_many(
     request fails; positions count from 0 like the `billLineItems[0]` in field names)."""
     shape = SHAPES[stream]
     with organization.lock:
-        checker = Checker(organization, shape)
+        checker = Checker(organization, shape, unique_vendor_names=unique_vendor_names)
         errors: list[tuple[str, str]] = []
         for index, body in enumerate(bodies):
             if not isinstance(body, Mapping):
@@ -65,7 +80,12 @@ def create_many(
 
 
 def update(
-    organization: Organization, stream: str, record_id: str, body: Mapping[str, Any]
+    organization: Organization,
+    stream: str,
+    record_id: str,
+    body: Mapping[str, Any],
+    *,
+    unique_vendor_names: bool = False,
 ) -> Record:
     """`PATCH <path>/{id}`: change the given writable fields.
 
@@ -92,7 +112,7 @@ def update(
             else:
                 record[name] = _merge(record.get(name), value)
         _from_write_shape(shape, record, body)
-        checker = Checker(organization, shape)
+        checker = Checker(organization, shape, unique_vendor_names=unique_vendor_names)
         _refuse(checker.update(body, effective, current, write_view(shape, record)))
         for line, given in patched.changed if patched is not None else ():
             _line_amount(shape, line, given)
@@ -101,7 +121,12 @@ def update(
 
 
 def replace(
-    organization: Organization, stream: str, record_id: str, body: Mapping[str, Any]
+    organization: Organization,
+    stream: str,
+    record_id: str,
+    body: Mapping[str, Any],
+    *,
+    unique_vendor_names: bool = False,
 ) -> Record:
     """`PUT <path>/{id}`: the body replaces every writable field (required ones as for
     create). Lines keep the ids they name, lines without an id are new, lines left out are
@@ -110,7 +135,8 @@ def replace(
     shape = SHAPES[stream]
     with organization.lock:
         current = organization.get(stream, record_id)
-        _refuse(Checker(organization, shape).replace(body, current))
+        checker = Checker(organization, shape, unique_vendor_names=unique_vendor_names)
+        _refuse(checker.replace(body, current))
         record = {k: copy.deepcopy(v) for k, v in current.items() if k not in shape.writable}
         for name in ("invoiceNumber", "invoiceDate", "dueDate"):
             if stream == "invoices" and body.get(name) is None and name in current:
@@ -123,7 +149,9 @@ def replace(
 
 def archive(organization: Organization, stream: str, record_id: str) -> Record:
     """`POST <path>/{id}/archive`: idempotent (archiving an archived object changes nothing,
-    not even updatedTime; bill-api.md §4); otherwise updatedTime moves."""
+    not even updatedTime: "There is no change when you archive an archived ..." in BILL's
+    archive operations, https://developer.bill.com/reference/archivecustomercontact);
+    otherwise updatedTime moves."""
     return organization.archive(stream, record_id)
 
 
@@ -152,7 +180,8 @@ def _insert(organization: Organization, shape: WriteShape, body: Mapping[str, An
     account = get_path(created, "paymentInformation.bankAccount")
     if shape.stream == "vendors" and isinstance(account, Mapping):
         # The vendor's bank account is also its `/bank-account` record, as in seeded data.
-        # New accounts wait for verification (bill-api.md §4: two business days).
+        # New accounts wait for verification ("BILL requires 2 business days to complete a
+        # one-time verification", BILL's "Create a vendor" request in the Postman collection).
         organization.create(
             "vendor_bank_accounts", {**account, "vendorId": created["id"], "status": "PENDING"}
         )
@@ -163,8 +192,8 @@ def _write_fields(
     shape: WriteShape, body: Mapping[str, Any], *, keep_line_ids: bool
 ) -> dict[str, Any]:
     """The body's fields as stored: write-only ones and nulls left out (BILL's answers omit
-    unpopulated fields, bill-api.md §5.2); on create, line ids are dropped (every line of a
-    new object is new: assumption)."""
+    unpopulated fields: reported from live tests by a third-party integration, unverified);
+    on create, line ids are dropped (every line of a new object is new: assumption)."""
     record = {k: copy.deepcopy(v) for k, v in body.items() if k not in WRITE_ONLY and v is not None}
     lines = record.get(shape.line_items or "")
     if isinstance(lines, list):
@@ -196,7 +225,8 @@ def _defaults(organization: Organization, stream: str, record: dict[str, Any]) -
         record["authorizedToCharge"] = False
     elif stream == "bills":
         record.update(paidAmount=0.0, creditAmount=0.0, scheduledAmount=0.0, exchangeRate=1.0)
-        # No approval policy applies to a new bill (bill-api.md §5.5 samples).
+        # No approval policy applies to a new bill (assumption; BILL's samples show
+        # UNASSIGNED among the approval statuses).
         record["approvalStatus"] = "UNASSIGNED"
     elif stream == "invoices":
         # invoiceNumber is generated and both dates default to today when absent
@@ -252,14 +282,26 @@ def _derive(organization: Organization, shape: WriteShape, record: dict[str, Any
 
 
 def _line_amount(shape: WriteShape, line: dict[str, Any], given: Mapping[str, Any]) -> None:
-    """A bill line's `amount`: the given amount, else price * quantity (quantity 1 when left
-    out). A line given only an amount is one unit at that price, as seeded lines are.
-    `given` is what the request said about the line (for a PATCH, only the changes)."""
+    """A line's money after a write. `given` is what the request said about the line (for a
+    PATCH, only the changes).
+
+    Bill lines: the given `amount`, else price * quantity (quantity 1 when left out); a line
+    given only an amount is one unit at that price, as seeded lines are
+    (https://developer.bill.com/docs/ap-bills: "amount, or quantity and price").
+
+    Invoice lines are read as `price` and `quantity` (BILL's read shape has no `amount`), but
+    a write may give `amount` instead of a price (BILL's "Replace an invoice" example sends
+    `{amount, quantity}`): the price is then amount / quantity. A line giving both keeps its
+    price (assumption: BILL's docs do not say which wins)."""
     for name in ("amount", "price", "quantity"):
         if isinstance(line.get(name), str):  # "12.50": the checks accept numbers as text
             line[name] = _number(line[name])
-    if shape.stream != "bills":
-        return  # an invoice line has no amount field (bill-api.md §5.6); totals sum them
+    if shape.stream == "invoices":
+        amount, price = given.get("amount"), given.get("price")  # `given` may be `line`
+        line.pop("amount", None)
+        if amount is not None and price is None:
+            line["price"] = _unit_price(_decimal(amount), _decimal(line.get("quantity") or 1))
+        return
     if given.get("amount") is not None:
         if given.get("price") is None and given.get("quantity") is None:
             line["quantity"], line["price"] = 1, line["amount"]
@@ -267,6 +309,12 @@ def _line_amount(shape: WriteShape, line: dict[str, Any], given: Mapping[str, An
         line.setdefault("quantity", 1)
         if line.get("price") is not None:
             line["amount"] = _json(_cents(_decimal(line["price"]) * _decimal(line["quantity"])))
+
+
+def _unit_price(amount: Decimal, quantity: Decimal) -> float:
+    """amount / quantity to 6 decimals, so round(price * quantity) gives back the amount."""
+    price = (amount / quantity).quantize(_MICRO, rounding=ROUND_HALF_UP)
+    return float(price.normalize())
 
 
 @dataclass

@@ -63,7 +63,9 @@ def test_a_refused_bulk_create_stores_nothing_and_takes_no_time(
     vendors = len(organization.list("vendors"))
     newest = max(r["updatedTime"] for r in organization.list("vendors"))
     with pytest.raises(BillError) as error:
-        writes.create_many(organization, "vendors", [{"name": "A"}, {"name": "a"}, {}])
+        writes.create_many(
+            organization, "vendors", [{"name": "A"}, {"name": "a"}, {}], unique_vendor_names=True
+        )
     assert refused(error) == [
         '[1] name: a vendor named "a" already exists',
         "[2] name: is required",
