@@ -328,7 +328,7 @@ def _routes() -> tuple[Route, ...]:
         Route("POST", "/v3/mfa/challenge", mfa_challenge),
         Route("POST", "/v3/mfa/challenge/validate", mfa_validate),
         Route("POST", "/v3/mfa/step-up", mfa_step_up),
-        Route("POST", "/v3/payments", create_payment),
+        Route("POST", "/v3/payments", create_payment, stream="payments"),
     ]
     for bill_object in catalog.OBJECTS:
         if bill_object.single:

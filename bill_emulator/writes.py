@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from bill_emulator import words
 from bill_emulator.errors import InvalidRequestError
 from bill_emulator.models import Organization
 from bill_emulator.store import Record
@@ -28,6 +29,8 @@ from bill_emulator.write_shapes import MALFORMED, SHAPES, Problem, WriteShape, g
 WRITABLE_STREAMS = tuple(SHAPES)
 #: Accepted in a write, never part of the read shape: stored nowhere.
 WRITE_ONLY = frozenset({"processingOptions", "customer"})
+#: Written addresses (vendors, customers).
+ADDRESSES = ("address", "billingAddress", "shippingAddress")
 _CENT = Decimal("0.01")
 _MICRO = Decimal("0.000001")
 _ZERO = Decimal(0)
@@ -210,6 +213,15 @@ def _from_write_shape(shape: WriteShape, record: dict[str, Any], body: Mapping[s
         record["customerId"] = customer["id"]
     for name in WRITE_ONLY:
         record.pop(name, None)
+    for name in ADDRESSES:
+        address = record.get(name)
+        if isinstance(address, dict) and "countryName" not in address:
+            # BILL's answers name the country of a written code (its "Create a vendor"
+            # example sends `country`, answers show `countryName` too); the emulator knows
+            # the countries of its seeded addresses.
+            country_name = words.COUNTRY_NAMES.get(str(address.get("country")))
+            if country_name is not None:
+                record[name] = {**address, "countryName": country_name}
 
 
 def _defaults(organization: Organization, stream: str, record: dict[str, Any]) -> None:
