@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bill_emulator import bank_details
+from bill_emulator import bank_details, shapes
 from bill_emulator.errors import BillError, InvalidRequestError
 from bill_emulator.models import Organization
 from bill_emulator.store import Record
@@ -30,7 +30,9 @@ def create(organization: Organization, vendor_id: str, body: Mapping[str, Any]) 
             raise InvalidRequestError([(p.code, str(p)) for p in problems])
         if organization.stores[STREAM].children(vendor_id):
             raise BillError("BDC_1119", "vendorId: the vendor already has a bank account")
-        account = dict(body)
+        # Stored as BILL's answers show an account (`bankCountry` is taken, not shown).
+        shown = shapes.top_level_fields(STREAM) or frozenset()
+        account = {k: v for k, v in body.items() if k in shown}
         created = organization.create(
             STREAM, {**account, "vendorId": vendor_id, "status": "PENDING"}
         )
