@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bill_emulator import Emulator, Fault
+from tests.conftest import STRICT_BILL
 from tests.taprun import run_tap
 from tests.targetrun import SAMPLE, messages_for, run_target, singer_lines, write_calls
 
@@ -25,6 +26,9 @@ def by_name(records: list[dict[str, Any]], field: str = "name") -> dict[str, dic
     return {r[field]: r for r in records}
 
 
+@pytest.mark.parametrize(
+    "emulator", [{}, STRICT_BILL], indirect=True, ids=["plausible-bill", "strict-bill"]
+)
 def test_erp_sample_lands_in_bill_with_references_resolved_by_name(
     emulator: Emulator, tap_config: dict[str, Any]
 ) -> None:
