@@ -15,10 +15,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from bill_emulator import words
+from bill_emulator import amounts, words
 from bill_emulator.errors import InvalidRequestError
 from bill_emulator.models import Organization
 from bill_emulator.store import Record
@@ -31,11 +30,6 @@ WRITABLE_STREAMS = tuple(SHAPES)
 WRITE_ONLY = frozenset({"processingOptions", "customer"})
 #: Written addresses (vendors, customers).
 ADDRESSES = ("address", "billingAddress", "shippingAddress")
-_CENT = Decimal("0.01")
-_MICRO = Decimal("0.000001")
-_ZERO = Decimal(0)
-#: Numbers from 10**18 up are left unrounded: absurd for money, but valid JSON numbers.
-_HUGE = 18
 
 
 # -- operations ----------------------------------------------------------------------------
@@ -118,7 +112,7 @@ def update(
         checker = Checker(organization, shape, unique_vendor_names=unique_vendor_names)
         _refuse(checker.update(body, effective, current, write_view(shape, record)))
         for line, given in patched.changed if patched is not None else ():
-            _line_amount(shape, line, given)
+            amounts.line_amount(shape.stream, line, given)
         _derive(organization, shape, record)
         return organization.replace(stream, record_id, record)
 
@@ -203,7 +197,7 @@ def _write_fields(
         for line in lines:
             if not keep_line_ids:
                 line.pop("id", None)
-            _line_amount(shape, line, line)
+            amounts.line_amount(shape.stream, line, line)
     return record
 
 
@@ -257,76 +251,46 @@ def _derive(organization: Organization, shape: WriteShape, record: dict[str, Any
         vendor = organization.find("vendors", str(record.get("vendorId")))
         if vendor is not None:
             record["vendorName"] = vendor.get("name")
-        amount = _sum(_decimal(line.get("amount")) for line in _lines(record, shape))
-        paid = _decimal(record.get("paidAmount"))
-        credit = _decimal(record.get("creditAmount"))
-        due = max(amount - paid - credit, _ZERO)
+        amount = amounts.total(
+            amounts.decimal(line.get("amount")) for line in _lines(record, shape)
+        )
+        paid = amounts.decimal(record.get("paidAmount"))
+        credit = amounts.decimal(record.get("creditAmount"))
+        due = max(amount - paid - credit, amounts.ZERO)
         status = "UNPAID"
         if amount > 0 and due == 0:
             status = "PAID"
         elif paid > 0:
             status = "PARTIALLY_PAID"
-        elif _decimal(record.get("scheduledAmount")) > 0:
+        elif amounts.decimal(record.get("scheduledAmount")) > 0:
             status = "SCHEDULED"
         record.update(
-            amount=_json(amount),
-            fundingAmount=_json(amount),
-            dueAmount=_json(due),
+            amount=amounts.as_json(amount),
+            fundingAmount=amounts.as_json(amount),
+            dueAmount=amounts.as_json(due),
             paymentStatus=status,
         )
     elif shape.stream == "invoices":
-        total = _sum(
-            _cents(_decimal(line.get("price")) * _decimal(line.get("quantity")))
+        total = amounts.total(
+            amounts.cents(
+                amounts.decimal(line.get("price")) * amounts.decimal(line.get("quantity"))
+            )
             for line in _lines(record, shape)
         )
-        paid = _sum(
-            _decimal(payment.get("amount"))
+        paid = amounts.total(
+            amounts.decimal(payment.get("amount"))
             for payment in record.get("payments") or []
             if isinstance(payment, Mapping) and payment.get("status") == "PAID"
         )
-        due = max(total - paid - _decimal(record.get("creditAmount")), _ZERO)
+        due = max(total - paid - amounts.decimal(record.get("creditAmount")), amounts.ZERO)
         status = "OPEN"
         if total > 0 and due == 0:
             status = "PAID"
         elif paid > 0:
             status = "PARTIAL_PAYMENT"
-        record.update(totalAmount=_json(total), dueAmount=_json(due), status=status)
-
-
-def _line_amount(shape: WriteShape, line: dict[str, Any], given: Mapping[str, Any]) -> None:
-    """A line's money after a write. `given` is what the request said about the line (for a
-    PATCH, only the changes).
-
-    Bill lines: the given `amount`, else price * quantity (quantity 1 when left out); a line
-    given only an amount is one unit at that price, as seeded lines are
-    (https://developer.bill.com/docs/ap-bills: "amount, or quantity and price").
-
-    Invoice lines are read as `price` and `quantity` (BILL's read shape has no `amount`), but
-    a write may give `amount` instead of a price (BILL's "Replace an invoice" example sends
-    `{amount, quantity}`): the price is then amount / quantity. A line giving both keeps its
-    price (assumption: BILL's docs do not say which wins)."""
-    for name in ("amount", "price", "quantity"):
-        if isinstance(line.get(name), str):  # "12.50": the checks accept numbers as text
-            line[name] = _number(line[name])
-    if shape.stream == "invoices":
-        amount, price = given.get("amount"), given.get("price")  # `given` may be `line`
-        line.pop("amount", None)
-        if amount is not None and price is None:
-            line["price"] = _unit_price(_decimal(amount), _decimal(line.get("quantity") or 1))
-        return
-    if given.get("amount") is not None:
-        if given.get("price") is None and given.get("quantity") is None:
-            line["quantity"], line["price"] = 1, line["amount"]
-    elif given.get("price") is not None or given.get("quantity") is not None:
-        line.setdefault("quantity", 1)
-        if line.get("price") is not None:
-            line["amount"] = _json(_cents(_decimal(line["price"]) * _decimal(line["quantity"])))
-
-
-def _unit_price(amount: Decimal, quantity: Decimal) -> float:
-    """amount / quantity to 6 decimals, so round(price * quantity) gives back the amount."""
-    price = (amount / quantity).quantize(_MICRO, rounding=ROUND_HALF_UP)
-    return float(price.normalize())
+        record.update(
+            totalAmount=amounts.as_json(total), dueAmount=amounts.as_json(due), status=status
+        )
 
 
 @dataclass
@@ -399,31 +363,3 @@ def _next_invoice_number(organization: Organization) -> str:
 def _lines(record: Mapping[str, Any], shape: WriteShape) -> list[dict[str, Any]]:
     lines = record.get(shape.line_items or "")
     return [line for line in lines if isinstance(line, dict)] if isinstance(lines, list) else []
-
-
-def _decimal(value: Any) -> Decimal:
-    """A JSON number as an exact decimal (its shortest text), 0 when absent."""
-    if value is None or isinstance(value, bool):
-        return _ZERO
-    return Decimal(str(value))
-
-
-def _number(text: str) -> int | float:
-    value = Decimal(text.strip())
-    return int(value) if value == value.to_integral_value() and "." not in text else float(value)
-
-
-def _cents(value: Decimal) -> Decimal:
-    if value.adjusted() >= _HUGE:
-        return value  # cents do not matter here (and would not fit Decimal's precision)
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
-def _sum(values: Any) -> Decimal:
-    return _cents(sum(values, _ZERO))
-
-
-def _json(value: Decimal) -> float:
-    """Money as BILL's JSON number: cents are exact, and the float's shortest text is the
-    decimal itself (see formats.money)."""
-    return float(_cents(value))
