@@ -3,7 +3,7 @@
 `records` is the number of transactional records, spread like a real AP-heavy company
 (bills dominate); reference data has small fixed counts. The seeder sets every field that
 must agree with another (ids, references, amounts, statuses); `fill` completes each record
-with the rest of its schema.
+with the rest of its documented fields (`shapes`).
 
 Timestamps: each stream's records are spread over 270 days from 2026-01-01T00:00:00.000Z;
 about 30% were updated up to 14 days after creation. All of it lies before "now", so changes
