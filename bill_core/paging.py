@@ -11,6 +11,17 @@ of one timestamp (no keyset progress possible) does it follow BILL's page token.
 Cost: each request after a full page re-reads the records at its boundary timestamp (usually
 one), so a full sync makes ceil(N/99)-ish requests instead of ceil(N/100) (about 1% more) in
 exchange for never skipping a record.
+
+A request that follows a page token sends the token and `max` only: the token carries the
+filters and sort it was made with, and a public report says BILL refuses `filters` beside
+`page`. Filter times are sent in BILL's documented form, `2026-02-08T22:13:24.924Z`
+(https://developer.bill.com/docs/search-op-with-lists), whatever form a record carried.
+
+`updatedTime` filtering is documented only for vendors, customers, bills, invoices and bank
+accounts (https://developer.bill.com/docs/filterable-fields). Where BILL refuses it
+(`refuses_updated_time_filter`), a list is read unfiltered, sorted by `updatedTime`, following
+page tokens, and what precedes the bookmark is dropped here (`ListCursor(filter_since=False)`,
+resumed from `Resume.position()`).
 """
 
 from __future__ import annotations
@@ -25,7 +36,7 @@ from typing import Any, Protocol
 import msgspec
 
 from bill_core.catalog import UPDATED_TIME
-from bill_core.errors import BillTransientError
+from bill_core.errors import BillError, BillTransientError
 
 LOGGER = logging.getLogger("bill_core")
 
@@ -145,6 +156,12 @@ def quoted(value: str) -> str:
     return f'"{value}"'
 
 
+def filter_time(value: str) -> str:
+    """A time for `filters`, in BILL's documented form (`...SS.SSSZ`), from any form BILL
+    answers with (`...+00:00`)."""
+    return format_time(parse_time(value))
+
+
 @dataclass
 class ListCursor:
     """Builds list request parameters and decides the next position from each answer."""
@@ -152,28 +169,42 @@ class ListCursor:
     keyset: bool
     base_filters: Sequence[str] = ()
     page_size: int = PAGE_SIZE
+    #: False where BILL refuses an `updatedTime` filter: sorted by updatedTime still, paged by
+    #: BILL's token, and records before `since` dropped here instead of by BILL.
+    filter_since: bool = True
+
+    @property
+    def paged_by_keyset(self) -> bool:
+        return self.keyset and self.filter_since
 
     def params(self, position: ListPosition) -> dict[str, Any]:
-        filters = list(self.base_filters)
         params: dict[str, Any] = {"max": self.page_size}
+        if position.page:
+            # The token carries its filters and sort (see the module docstring).
+            params["page"] = position.page
+            return params
+        filters = list(self.base_filters)
         if self.keyset:
-            if position.since is not None:
-                filters.append(f"{UPDATED_TIME}:gte:{quoted(position.since)}")
+            if position.since is not None and self.filter_since:
+                filters.append(f"{UPDATED_TIME}:gte:{quoted(filter_time(position.since))}")
             params["sort"] = f"{UPDATED_TIME}:asc"
         if filters:
             params["filters"] = ",".join(filters)
-        if position.page:
-            params["page"] = position.page
         return params
 
     def fresh(self, position: ListPosition, records: Iterable[Mapping[str, Any]]) -> list[Any]:
         """Records not emitted yet (drops the boundary records seen on the previous page,
-        and for offset lists every record an earlier page of this listing emitted)."""
+        for offset lists every record an earlier page of this listing emitted, and, reading
+        unfiltered, every record before `since`)."""
         if position.seen:
             records = [r for r in records if r.get("id") not in position.seen]
-        if not position.seen_at_since or position.since is None:
+        if position.since is None:
             return list(records)
         since = parse_time(position.since)
+        if self.keyset and not self.filter_since:
+            records = [r for r in records if (_time_of(r) or since) >= since]
+        if not position.seen_at_since:
+            return list(records)
         return [
             r
             for r in records
@@ -191,11 +222,11 @@ class ListCursor:
             return None  # BILL omits nextPage on the last page.
         if next_page == position.page:
             # A cursor that does not move would loop forever; keyset can still move on.
-            if self.keyset and records and not self._stuck(position, records):
+            if self.paged_by_keyset and records and not self._stuck(position, records):
                 LOGGER.warning("BILL repeated a page token; continuing from the last updatedTime")
                 return self._after(position, records, next_page=None)
             return self._again(position, records)
-        if not self.keyset or not records:
+        if not self.paged_by_keyset or not records:
             # Offset paging, or an empty page that still carries a cursor: follow the token.
             return ListPosition(
                 position.since, position.seen_at_since, next_page, self._seen(position, records)
@@ -203,7 +234,7 @@ class ListCursor:
         return self._after(position, records, next_page=next_page)
 
     def _seen(self, position: ListPosition, records: Sequence[Mapping[str, Any]]) -> frozenset[str]:
-        if self.keyset:
+        if self.paged_by_keyset:
             return position.seen
         return position.seen | {str(r["id"]) for r in records if r.get("id") is not None}
 
@@ -225,7 +256,7 @@ class ListCursor:
             MAX_REPEATED_PAGES,
         )
         seen_at_since = position.seen_at_since
-        if self.keyset and position.since is not None:
+        if self.paged_by_keyset and position.since is not None:
             since = parse_time(position.since)
             seen_at_since |= {str(r["id"]) for r in records if _time_of(r) == since}
         return replace(
@@ -256,6 +287,41 @@ class ListCursor:
             # A page full of one timestamp: follow BILL's token through the tie block.
             return ListPosition(position.since, position.seen_at_since | at_last, next_page)
         return ListPosition(since=last_text, seen_at_since=at_last, page=None)
+
+
+#: BILL's codes for a filter field or operator a list does not take.
+FILTER_REFUSED = frozenset({"BDC_1130", "BDC_1131"})
+
+
+def refuses_updated_time_filter(error: BillError) -> bool:
+    """Whether BILL refused a list request's `updatedTime` filter: BDC_1130/BDC_1131, or a
+    400 whose message names the filter."""
+    if error.code in FILTER_REFUSED:
+        return True
+    text = " ".join([str(error), *(str(d) for d in error.details)])
+    return error.status == 400 and UPDATED_TIME in text
+
+
+class Resume:
+    """Where a sorted listing stands after the records emitted so far: the position a reading
+    that broke off (BILL refused its filter) starts again from, losing and repeating nothing."""
+
+    def __init__(self, start: ListPosition) -> None:
+        self.since = start.since
+        self.at_since = set(start.seen_at_since)
+        self._last: dt.datetime | None = parse_time(start.since) if start.since else None
+
+    def see(self, record: Mapping[str, Any]) -> None:
+        moment = _time_of(record)
+        if moment is None:
+            return
+        if self._last is None or moment > self._last:
+            self._last, self.since, self.at_since = moment, str(record[UPDATED_TIME]), set()
+        if moment == self._last:
+            self.at_since.add(str(record.get("id")))
+
+    def position(self) -> ListPosition:
+        return ListPosition(since=self.since, seen_at_since=frozenset(self.at_since))
 
 
 def _time_of(record: Mapping[str, Any]) -> dt.datetime | None:

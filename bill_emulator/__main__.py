@@ -53,19 +53,46 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=defaults.environment,
         help="BILL environment to play",
     )
+    strict = parser.add_argument_group(
+        "switches",
+        "behaviour BILL's documentation does not settle: off by default (the plausible "
+        "reading), on for the strict one; sources in bill_emulator/README.md",
+    )
+    strict.add_argument(
+        "--refuse-duplicate-vendor-names",
+        action="store_true",
+        help="refuse a vendor named like an active vendor (400 BDC_1119)",
+    )
+    strict.add_argument(
+        "--refuse-filters-with-page",
+        action="store_true",
+        help="refuse `filters` beside a `page` token (400 BDC_1129; tokens carry their filters)",
+    )
+    strict.add_argument(
+        "--refuse-undocumented-updated-time-filter",
+        action="store_true",
+        help="refuse `updatedTime` filters except on vendors, customers, bills, invoices and "
+        "bank accounts (400 BDC_1130)",
+    )
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    config = EmulatorConfig(
+def config_from(args: argparse.Namespace) -> EmulatorConfig:
+    return EmulatorConfig(
         seed=args.seed,
         records=args.records,
         latency_seconds=args.latency_ms / 1000,
         session_idle_seconds=args.session_idle_seconds,
         environment=args.environment,
+        refuse_duplicate_vendor_names=args.refuse_duplicate_vendor_names,
+        refuse_filters_with_page=args.refuse_filters_with_page,
+        refuse_undocumented_updated_time_filter=args.refuse_undocumented_updated_time_filter,
     )
-    emulator = Emulator(config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    emulator = Emulator(config_from(args))
     # The seeded organization lives as long as the process: keep the cyclic garbage collector
     # from scanning it again and again (with 1,000,000 records each full pass took seconds).
     gc.freeze()

@@ -91,7 +91,7 @@ class Accounts:
                 raise BillError("BDC_1108", names.get(name, name))
         dev_key = fields["devKey"]
         # The key issued for the other environment is refused like an unknown one: BILL
-        # answers BDC_1102 (third-party integration notes, bill-api.md §7.2).
+        # answers BDC_1102 (third-party integration notes, unverified).
         if dev_key != DEMO_CREDENTIALS["dev_key"]:
             raise BillError("BDC_1102")
         self._limits.count_login(dev_key)
@@ -177,14 +177,14 @@ class Accounts:
             self._sessions.clear()
 
     def describe(self, session: Session) -> dict[str, Any]:
-        """`GET /v3/login/session` ([Postman] fields, plus `trusted`)."""
+        """`GET /v3/login/session`: the fields of BILL's example answer (Postman collection,
+        "Get API session details")."""
         return {
             "organizationId": session.organization_id,
             "userId": session.user_id,
             # The demo user has MFA set up; sync-token sessions have no MFA at all.
             "mfaStatus": "DISABLED" if session.sync_token else "ENABLED",
             "mfaBypass": False,
-            "trusted": session.trusted,
         }
 
     # -- MFA -----------------------------------------------------------------------------
@@ -227,7 +227,8 @@ class Accounts:
             session.trusted = True
 
     def require_trusted(self, session: Session) -> None:
-        """BDC_1361 (403) unless the session is MFA-trusted (bill-api.md §2.2)."""
+        """BDC_1361 (403) unless the session is MFA-trusted (BILL's "Create a payment" request:
+        an MFA-trusted session is required; the code is from third-party integrations)."""
         self._refuse_sync_token(session)
         if not session.trusted:
             raise BillError(

@@ -19,7 +19,7 @@ DEMO_CREDENTIALS: dict[str, str] = {
     "organization_id": DEMO_ORGANIZATION_ID,
     "dev_key": "EMULATOR-DEVKEY-0000000001",
     # Issued for the other environment (production when the emulator plays sandbox):
-    # BILL answers such a key with BDC_1102 (third-party notes, bill-api.md §7.2).
+    # BILL answers such a key with BDC_1102 (third-party integration notes, unverified).
     "other_environment_dev_key": "EMULATOR-DEVKEY-OTHERENV-02",
     "sync_token_name": "emulator-sync-token",
     "sync_token_value": "emulator-sync-token-value-0001",

@@ -16,6 +16,7 @@ from bill_emulator.formats import SeedRandom, new_id
 from bill_emulator.gateway import Gateway, RequestRecord
 from bill_emulator.limits import Limits
 from bill_emulator.models import Organization
+from bill_emulator.query import ListRules
 from bill_emulator.seed import empty_organization_record, seed_organization
 from bill_emulator.server import EmulatorServer
 from bill_emulator.views import MASKED
@@ -48,6 +49,25 @@ class EmulatorConfig:
     #: Indent answers by this many spaces (None: compact JSON). BILL's docs do not say how
     #: answers are laid out, so a client must read both.
     json_indent: int | None = None
+
+    # Switches for behaviour BILL does not document: each defaults to the plausible reading,
+    # the other setting is the strict one (bill_emulator/README.md gives the sources).
+    #: Refuse a vendor whose name an active vendor has (BILL's docs state no such rule, and
+    #: BILL allows an archived and an active vendor of one name).
+    refuse_duplicate_vendor_names: bool = False
+    #: Refuse `filters` beside a `page` token (a public report says BILL does; page tokens
+    #: carry the filters they were made with either way).
+    refuse_filters_with_page: bool = False
+    #: Refuse an `updatedTime` filter on lists https://developer.bill.com/docs/filterable-fields
+    #: does not document it for (all but vendors, customers, bills, invoices, bank accounts).
+    refuse_undocumented_updated_time_filter: bool = False
+
+    @property
+    def list_rules(self) -> ListRules:
+        return ListRules(
+            refuse_filters_with_page=self.refuse_filters_with_page,
+            documented_updated_time_only=self.refuse_undocumented_updated_time_filter,
+        )
 
 
 class Emulator:

@@ -34,12 +34,13 @@ KNOWN: dict[str, ErrorKind] = {
     "BDC_1102": ErrorKind(400, "REQUEST", "Developer key is invalid."),
     "BDC_1104": ErrorKind(400, "REQUEST", "Developer terms are not accepted."),
     "BDC_1108": ErrorKind(400, "REQUEST", "Missing parameter value for parameter: {}"),
-    # 401 reported as live-verified (third-party notes in bill-api.md §2.1). Double space is
+    # 401 reported as live-verified by a third-party integration (unverified). Double space is
     # BILL's text.
     "BDC_1109": ErrorKind(401, "DOWNSTREAM", "Session is invalid.  Please log in."),
     "BDC_1117": ErrorKind(400, "REQUEST", "Missing required data for {}"),
     "BDC_1119": ErrorKind(400, "REQUEST", "Invalid field,value: {}"),
-    # Status of an unknown id is undocumented (bill-api.md "Not confirmed" 3): 404 assumed.
+    # Status of an unknown id is undocumented (BILL's reference pages list only 4XX, e.g.
+    # https://developer.bill.com/hc/reference/getvendor): 404 assumed.
     "BDC_1120": ErrorKind(404, "REQUEST", "No data found."),
     "BDC_1121": ErrorKind(404, "REQUEST", "API not supported."),
     "BDC_1122": ErrorKind(400, "REQUEST", "Error Parsing Json Object: {}"),
@@ -53,7 +54,7 @@ KNOWN: dict[str, ErrorKind] = {
     "BDC_1322": ErrorKind(
         429, "DOWNSTREAM", "Max number of concurrent requests per organization reached."
     ),
-    # MFA codes seen only in third-party code comments (bill-api.md §2.2): assumption.
+    # MFA codes seen only in third-party integration code comments: assumption.
     "BDC_1356": ErrorKind(400, "REQUEST", "The MFA token is invalid or has expired."),
     "BDC_1361": ErrorKind(403, "REQUEST", "Session is not trusted. {}"),
 }

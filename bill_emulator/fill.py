@@ -1,23 +1,23 @@
-"""Fill every field of a JSON Schema with a plausible value, chosen by name, type and format.
+"""Fill every documented field of a record with a plausible value, chosen by name and kind.
 
 The seeder sets the fields that must agree with each other (ids, references, amounts); this
-module completes each record with every other property its schema documents, so the
-emulator's records cannot drift from the schemas the tap publishes (the stripe-mock
-idea: https://github.com/stripe/stripe-mock). The schema is compiled once per stream into
-closures: seeding a million records walks no schema.
+module completes each record with every other field BILL's documentation shows for the object
+(`shapes`: the example responses of BILL's Postman collection, plus hand-written additions),
+so the emulator serves what BILL's examples show (the stripe-mock idea:
+https://github.com/stripe/stripe-mock). A shape is compiled once per stream into closures:
+seeding a million records walks no shape.
 """
 
 from __future__ import annotations
 
 import functools
 import random
-import re
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bill_core import catalog
-from bill_emulator import schemas, words
+from bill_emulator import shapes, words
 from bill_emulator.formats import format_date, format_time, money, new_id
 from bill_emulator.models import NESTED_ID_PREFIXES
 
@@ -86,15 +86,15 @@ def reference(ctx: FillContext, stream: str) -> str:
 
 @functools.cache
 def completer(stream: str) -> Completer | None:
-    """Fills the missing fields of a record of this stream; None without a schema file.
+    """Fills the missing fields of a record of this stream; None for an undocumented object.
 
     `owned` paths (see `OWNED`) are never added: the seeder decides whether they exist
     (a vendor without a bank account has no `paymentInformation.bankAccount`).
     """
-    root = schemas.load(stream)
-    if root is None:
+    shape = shapes.shape(stream)
+    if shape is None:
         return None
-    _, complete = _compile(root, root, "", "", container=None, stream=stream)
+    _, complete = _compile_object(shape, "", "", stream)
     return complete
 
 
@@ -105,23 +105,13 @@ OWNED: Mapping[str, frozenset[str]] = {
 
 
 def _compile(
-    node: schemas.Schema,
-    root: schemas.Schema,
-    path: str,
-    name: str,
-    *,
-    container: str | None,
-    stream: str,
+    node: Any, path: str, name: str, *, container: str | None, stream: str
 ) -> tuple[Generator, Completer | None]:
-    node = schemas.resolve(node, root)
-    kind = schemas.main_type(node)
-    properties = node.get("properties")
-    if kind == "object" and isinstance(properties, dict):
-        return _compile_object(properties, root, path, name, stream)
-    if kind == "array":
-        items: schemas.Schema = node["items"] if isinstance(node.get("items"), dict) else {}
+    if isinstance(node, Mapping):
+        return _compile_object(node, path, name, stream)
+    if isinstance(node, list):
         item_generate, item_complete = _compile(
-            items, root, path, name, container=name, stream=stream
+            node[0] if node else "any", path, name, container=name, stream=stream
         )
 
         def generate_array(ctx: FillContext) -> list[Any]:
@@ -133,17 +123,17 @@ def _compile(
                     item_complete(value, ctx)
 
         return generate_array, complete_array if item_complete is not None else None
-    return _leaf(name, node, container, stream), None
+    return _leaf(name, str(node), container, stream), None
 
 
 def _compile_object(
-    properties: Mapping[str, Any], root: schemas.Schema, path: str, name: str, stream: str
+    properties: Mapping[str, Any], path: str, name: str, stream: str
 ) -> tuple[Generator, Completer]:
     owned = OWNED.get(stream, frozenset())
     compiled: list[tuple[str, Generator, Completer | None, bool]] = []
     for key, child in properties.items():
         child_path = f"{path}.{key}" if path else key
-        generate, complete = _compile(child, root, child_path, key, container=None, stream=stream)
+        generate, complete = _compile(child, child_path, key, container=None, stream=stream)
         compiled.append((key, generate, complete, child_path in owned))
 
     def complete_object(value: Any, ctx: FillContext) -> None:
@@ -171,35 +161,35 @@ def _compile_object(
     return generate_object, complete_object
 
 
-def _choices(node: schemas.Schema) -> tuple[Any, ...]:
-    """Allowed values: the `enum`, else the "Sample values: A, B." a description lists."""
-    enum = node.get("enum")
-    if isinstance(enum, list):
-        return tuple(v for v in enum if v is not None)
-    match = _SAMPLES.search(str(node.get("description", "")))
-    if match is None:
+#: Whole numbers by nature, though BILL's examples show them as decimals.
+WHOLE_NUMBERS = frozenset(
+    {"approverOrder", "daysBeforeDueDate", "daysDue", "daysInAdvance", "frequency"}
+    | {"leadTimeInDays"}
+)
+
+
+def _choices(name: str, kind: str) -> tuple[str, ...]:
+    """The sample values of an `enum:` kind. Currencies and countries are left to the text
+    rules: the seeded organization is a US one, so USD and US."""
+    lowered = name.lower()
+    if not kind.startswith("enum:") or lowered.endswith("currency") or lowered == "country":
         return ()
-    return tuple(v.strip() for v in match[1].split(",") if v.strip())
+    return tuple(kind.removeprefix("enum:").split(","))
 
 
-_SAMPLES = re.compile(r"Sample values: ([A-Z0-9_, ]+)")
-
-
-def _leaf(name: str, node: schemas.Schema, container: str | None, stream: str) -> Generator:
-    kind = schemas.main_type(node)
-    choices = _choices(node)
-    if choices and kind == "string":
+def _leaf(name: str, kind: str, container: str | None, stream: str) -> Generator:
+    choices = _choices(name, kind)
+    if choices:
         return lambda ctx: choices[ctx.rng.randrange(len(choices))]
     if kind == "boolean":
         return (lambda ctx: False) if name == "archived" else (lambda ctx: ctx.rng.random() < 0.5)
-    if kind == "integer":
+    if kind == "integer" or (kind == "number" and name in WHOLE_NUMBERS):
         low, high = _INTEGER_RANGES.get(name, (0, 30))
         return lambda ctx: ctx.rng.randint(low, high)
     if kind == "number":
         return _number(name)
-    fmt = str(node.get("format") or "") or (
-        "date-time" if name.endswith("Time") else "date" if name.endswith("Date") else ""
-    )
+    fmt = kind if kind in _FORMATTED else ""
+    fmt = fmt or ("date-time" if name.endswith("Time") else "date" if name.endswith("Date") else "")
     if fmt in _FORMATTED:
         return _FORMATTED[fmt]
     return _string(name, container, stream)
@@ -297,7 +287,7 @@ def _text(name: str) -> Generator:
 
 
 def complete(stream: str, records: Sequence[dict[str, Any]], ctx: FillContext) -> None:
-    """Complete records in place from the stream's schema (no-op without a schema file)."""
+    """Complete records in place from the stream's shape (no-op for an undocumented one)."""
     fill = completer(stream)
     if fill is None:
         return

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bill_core import catalog
+from bill_emulator import shapes
 from bill_emulator.clock import Clock
 from bill_emulator.errors import BillError
 from bill_emulator.formats import format_date, format_time, new_id
@@ -107,7 +108,7 @@ class Organization:
                 "createdTime": stamp,
                 "updatedTime": stamp,
             }
-            if bill_object.archivable:
+            if shapes.archivable(stream):
                 system["archived"] = new.pop("archived", False)
             new = {**system, **new}  # the seeded records' field order
             self._assign_nested_ids(new)
@@ -132,6 +133,12 @@ class Organization:
             self.stores[stream].replace(new)
             return new
 
+    def delete(self, stream: str, record_id: str) -> Record:
+        """Remove a record; BDC_1120 (404) when there is none."""
+        with self.lock:
+            self.get(stream, record_id)
+            return self.stores[stream].remove(record_id)
+
     def archive(self, stream: str, record_id: str) -> Record:
         """Set `archived`; archiving an archived record changes nothing (BILL: a no-op 200)."""
         return self._set_archived(stream, record_id, archived=True)
@@ -140,7 +147,7 @@ class Organization:
         return self._set_archived(stream, record_id, archived=False)
 
     def _set_archived(self, stream: str, record_id: str, *, archived: bool) -> Record:
-        if not catalog.get(stream).archivable:
+        if not shapes.archivable(stream):
             raise BillError("BDC_1121")
         with self.lock:
             record = self.get(stream, record_id)
@@ -170,7 +177,8 @@ class Organization:
         if not isinstance(parent_id, str) or self.stores[bill_object.parent].get(parent_id) is None:
             raise BillError("BDC_1120")
         if bill_object.single and self.stores[bill_object.stream].by_parent.get(parent_id):
-            # One bank account per vendor; BILL's update is delete + create (bill-api.md §4).
+            # One bank account per vendor; BILL's update is delete + create (BILL's "Create a
+            # vendor bank account" request in the Postman collection).
             detail = f"{bill_object.parent_key} already has a {bill_object.noun}"
             raise BillError("BDC_1119", detail)
 

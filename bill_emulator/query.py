@@ -7,7 +7,11 @@ AND; values may be double-quoted, and a quoted value may hold commas and colons)
 Page tokens encode an OFFSET into the filtered, sorted result and are re-evaluated on every
 request: records that change between two page requests shift what the next page holds. We
 do not know how BILL's tokens work; an offset is the worst case a client must survive
-(a design choice: the connectors must survive it).
+(a design choice: the connectors must survive it). Tokens carry the filters and sort they were
+made with, so a page request needs nothing else (and with
+`EmulatorConfig.refuse_filters_with_page` must send nothing else).
+
+Which fields a list filters and sorts by: `lists` (BILL's documentation).
 """
 
 from __future__ import annotations
@@ -22,17 +26,31 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bill_core.catalog import RANGE, BillObject
-from bill_emulator import schemas
+from bill_emulator import lists, shapes
 from bill_emulator.errors import BillError
 from bill_emulator.formats import parse_filter_time
 from bill_emulator.store import INDEXED_FIELDS, Record, RecordStore
 
 DEFAULT_MAX = 20
 MAX_MAX = 100
-#: Sorting by several fields is not documented (bill-api.md "Not confirmed" 7): one field only.
-_SORT = re.compile(r"^(?P<field>[A-Za-z0-9_.]+):(?P<direction>asc|desc)$")
+#: Sorting by several fields is not documented (https://developer.bill.com/docs/sortable-fields
+#: shows one): one field only. BILL's examples also send a field alone (`sort=archived`):
+#: ascending.
+_SORT = re.compile(r"^(?P<field>[A-Za-z0-9_.]+)(?::(?P<direction>asc|desc))?$")
 _HIGHEST = "\U0010ffff"
+
+
+@dataclass(frozen=True)
+class ListRules:
+    """Behaviour BILL does not document, chosen per emulator (see EmulatorConfig)."""
+
+    #: Refuse `filters` beside a `page` token (a public report says BILL does).
+    refuse_filters_with_page: bool = False
+    #: Refuse `updatedTime` filters on lists the docs do not document them for.
+    documented_updated_time_only: bool = False
+
+
+DEFAULT_RULES = ListRules()
 
 
 @dataclass(frozen=True)
@@ -82,16 +100,19 @@ def split_clauses(text: str) -> list[str]:
     return [clause for clause in clauses if clause.strip()]
 
 
-def parse_filters(text: str, bill_object: BillObject) -> tuple[Clause, ...]:
-    return tuple(_parse_clause(clause, bill_object) for clause in split_clauses(text))
+def parse_filters(text: str, stream: str, rules: ListRules = DEFAULT_RULES) -> tuple[Clause, ...]:
+    return tuple(_parse_clause(clause, stream, rules) for clause in split_clauses(text))
 
 
-def _parse_clause(text: str, bill_object: BillObject) -> Clause:
+def _parse_clause(text: str, stream: str, rules: ListRules) -> Clause:
     parts = text.split(":", 2)
     if len(parts) != 3:
         raise BillError("BDC_1129", f"filters: {text}")
     field, op, raw = (part.strip() for part in parts)
-    allowed = bill_object.filterable.get(field)
+    allowed = lists.filter_operators(
+        stream, field, documented_updated_time_only=rules.documented_updated_time_only
+    )
+    field = lists.canonical(stream, field)
     if allowed is None:
         raise BillError("BDC_1130", field)
     if op not in allowed:
@@ -99,7 +120,7 @@ def _parse_clause(text: str, bill_object: BillObject) -> Clause:
     if len(raw) >= 2 and raw[0] == raw[-1] == '"':
         raw = raw[1:-1]
     texts = [item.strip() for item in raw.split(",")] if op in ("in", "nin") else [raw]
-    kind = schemas.field_kind(bill_object.stream, field)
+    kind = shapes.field_kind(stream, field)
     try:
         values = tuple(_typed(kind, item) for item in texts)
     except ValueError:
@@ -108,27 +129,27 @@ def _parse_clause(text: str, bill_object: BillObject) -> Clause:
 
 
 def _typed(kind: str, text: str) -> Any:
-    if kind == schemas.TIME:
+    if kind == shapes.TIME:
         return parse_filter_time(text)
-    if kind == schemas.DATE:
+    if kind == shapes.DATE:
         return date.fromisoformat(text).isoformat()
-    if kind == schemas.BOOLEAN:
+    if kind == shapes.BOOLEAN:
         lowered = text.lower()
         if lowered not in ("true", "false"):
             raise ValueError(text)
         return lowered == "true"
-    if kind == schemas.NUMBER:
+    if kind == shapes.NUMBER:
         return float(text)
     return text
 
 
-def parse_sort(text: str, bill_object: BillObject) -> Sort | None:
+def parse_sort(text: str, stream: str) -> Sort | None:
     if not text:
         return None
     match = _SORT.match(text.strip())
     if match is None:
         raise BillError("BDC_1129", f"sort: {text}")
-    if match["field"] not in bill_object.sortable:
+    if match["field"] not in lists.fields_of(stream).sorts:
         raise BillError("BDC_1130", match["field"], message=f"Invalid sort field: {match['field']}")
     return Sort(match["field"], match["direction"] == "desc")
 
@@ -168,7 +189,9 @@ def _decode_token(token: str) -> dict[str, Any]:
     return payload
 
 
-def build(params: Mapping[str, Sequence[str]], bill_object: BillObject, path: str) -> ListQuery:
+def build(
+    params: Mapping[str, Sequence[str]], stream: str, path: str, rules: ListRules = DEFAULT_RULES
+) -> ListQuery:
     """The query a list request asks for; BillError (400) for anything BILL would refuse."""
 
     def last(name: str) -> str | None:
@@ -182,23 +205,26 @@ def build(params: Mapping[str, Sequence[str]], bill_object: BillObject, path: st
             path=path,
             filters_text=filters_text or "",
             sort_text=sort_text or "",
-            clauses=parse_filters(filters_text or "", bill_object),
-            sort=parse_sort(sort_text or "", bill_object),
+            clauses=parse_filters(filters_text or "", stream, rules),
+            sort=parse_sort(sort_text or "", stream),
             max=parse_max(max_text) if max_text is not None else DEFAULT_MAX,
             offset=0,
         )
     token = _decode_token(page)
     if token.get("p") != path:
         raise BillError("BDC_1129", f"page: {page}")
-    clauses = parse_filters(str(token.get("f", "")), bill_object)
-    sort = parse_sort(str(token.get("s", "")), bill_object)
+    clauses = parse_filters(str(token.get("f", "")), stream, rules)
+    sort = parse_sort(str(token.get("s", "")), stream)
     # A page request may repeat the first request's filters and sort, or leave them out (the
-    # token carries them); different ones cannot be honoured (our assumption; a peer
-    # connector reports BILL refusing `filters` beside `page`, bill-api.md §3). `max` may
-    # change: an offset stays meaningful with any page size.
-    if filters_text is not None and parse_filters(filters_text, bill_object) != clauses:
+    # token carries them); different ones cannot be honoured (our assumption). A public
+    # report (an Odoo connector for BILL, 2025) says BILL refuses `filters` beside `page`:
+    # that is the switch `refuse_filters_with_page`. `max` may change: an offset stays
+    # meaningful with any page size.
+    if filters_text is not None and rules.refuse_filters_with_page:
+        raise BillError("BDC_1129", "filters: not allowed with page (the token carries them)")
+    if filters_text is not None and parse_filters(filters_text, stream, rules) != clauses:
         raise BillError("BDC_1129", "filters: they differ from the page token's filters")
-    if sort_text is not None and parse_sort(sort_text, bill_object) != sort:
+    if sort_text is not None and parse_sort(sort_text, stream) != sort:
         raise BillError("BDC_1129", "sort: it differs from the page token's sort")
     return ListQuery(
         path=path,
@@ -244,7 +270,7 @@ def _run_indexed(store: RecordStore, query: ListQuery) -> tuple[list[Record], in
     sort = query.sort or Sort("createdTime", descending=False)
     if sort.field not in INDEXED_FIELDS:
         return None
-    if any(c.field != sort.field or c.op not in RANGE for c in query.clauses):
+    if any(c.field != sort.field or c.op not in lists.RANGE for c in query.clauses):
         return None
     index = store.indexes[sort.field]
     low, high = 0, len(index)
@@ -286,7 +312,7 @@ def _normalise(kind: str, value: Any) -> Any:
     # Stored date-times are canonical (fixed width, UTC); anything else is read as a filter
     # value would be, so comparisons stay comparisons of instants.
     canonical = isinstance(value, str) and len(value) == 29 and value.endswith("+00:00")
-    if kind == schemas.TIME and isinstance(value, str) and not canonical:
+    if kind == shapes.TIME and isinstance(value, str) and not canonical:
         try:
             return parse_filter_time(value)
         except ValueError:
@@ -343,8 +369,9 @@ def _sort_key(field: str) -> Callable[[Record], tuple[int, Any]]:
 def envelope(query: ListQuery, results: list[Any], total: int) -> dict[str, Any]:
     """`{nextPage, prevPage, results}`, leaving out a key when there is no such page.
 
-    A recorded sandbox response (Nango's `GET /v3/users` mock, bill-api.md §3) has neither
-    key on a single page: absent, not null or "".
+    A recorded sandbox response has neither key on a single page: absent, not null or ""
+    (https://github.com/NangoHQ/integration-templates, integrations/bill/mocks/nango/get/
+    proxy/v3/users/users.json).
     """
     body: dict[str, Any] = {}
     if query.offset + query.max < total:

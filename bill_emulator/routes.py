@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from bill_core import catalog
-from bill_emulator import payments, query, views
+from bill_emulator import payments, query, shapes, views
 from bill_emulator.errors import BillError
 from bill_emulator.faults import Fault
 
@@ -104,13 +104,44 @@ class Route:
 
 
 def find(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    """The route of a request; None (404 BDC_1121 "API not supported") when the emulator
+    has none, including a path BILL documents as an endpoint of its own that would otherwise
+    fit one of ours with an id (`GET /v3/payments/options` is not a payment)."""
     segments = path.strip("/").split("/")
     for route in _routes():
         if route.method == method:
             params = route.match(segments)
             if params is not None:
+                documented = _documented(method, tuple(segments))
+                if documented is not None and documented != _generic(route.segments):
+                    return None
                 return route, params
     return None
+
+
+def _generic(segments: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple("{}" if s.startswith("{") else s for s in segments)
+
+
+@functools.lru_cache(maxsize=1)
+def _bill_endpoints() -> dict[tuple[str, int], list[tuple[str, ...]]]:
+    """BILL's documented endpoints (its Postman collection) by method and path length."""
+    table: dict[tuple[str, int], list[tuple[str, ...]]] = {}
+    for endpoint in shapes.endpoints():
+        method, path = endpoint.split(" ", 1)
+        segments = tuple(path.strip("/").split("/"))
+        table.setdefault((method, len(segments)), []).append(segments)
+    return table
+
+
+def _documented(method: str, segments: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The most literal of BILL's endpoint templates that fits this path, if any."""
+    fitting = [
+        template
+        for template in _bill_endpoints().get((method, len(segments)), [])
+        if all(t in ("{}", s) for t, s in zip(template, segments, strict=True))
+    ]
+    return min(fitting, key=lambda t: t.count("{}")) if fitting else None
 
 
 # -- handlers: sign-in ---------------------------------------------------------------------
@@ -235,7 +266,9 @@ def list_records(call: Call) -> Reply:
     bill_object = catalog.get(stream)
     organization = call.organization
     parent_id = call.params.get(bill_object.parent_key or "")
-    list_query = query.build(call.request.query, bill_object, call.request.path)
+    list_query = query.build(
+        call.request.query, stream, call.request.path, call.emulator.config.list_rules
+    )
     with organization.lock:
         if bill_object.parent is not None and (
             parent_id is None or organization.find(bill_object.parent, parent_id) is None
@@ -287,14 +320,15 @@ def _routes() -> tuple[Route, ...]:
         Route("GET", "/v3/health", health, authenticated=False),
         Route("POST", "/v3/login", login, authenticated=False),
         Route("POST", "/v2/Login.json", login_v2, authenticated=False),
-        # BILL's own v2 host serves it under /api/v2 (bill-api.md §1).
+        # BILL's own v2 host serves it under /api/v2
+        # (https://developer.bill.com/v2/docs/api-sandbox-sign-in: https://api-stage.bill.com/api/v2).
         Route("POST", "/api/v2/Login.json", login_v2, authenticated=False),
         Route("POST", "/v3/logout", logout),
         Route("GET", "/v3/login/session", session_details),
         Route("POST", "/v3/mfa/challenge", mfa_challenge),
         Route("POST", "/v3/mfa/challenge/validate", mfa_validate),
         Route("POST", "/v3/mfa/step-up", mfa_step_up),
-        Route("POST", "/v3/payments", create_payment),
+        Route("POST", "/v3/payments", create_payment, stream="payments"),
     ]
     for bill_object in catalog.OBJECTS:
         if bill_object.single:

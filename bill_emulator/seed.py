@@ -3,7 +3,7 @@
 `records` is the number of transactional records, spread like a real AP-heavy company
 (bills dominate); reference data has small fixed counts. The seeder sets every field that
 must agree with another (ids, references, amounts, statuses); `fill` completes each record
-with the rest of its schema.
+with the rest of its documented fields (`shapes`).
 
 Timestamps: each stream's records are spread over 270 days from 2026-01-01T00:00:00.000Z;
 about 30% were updated up to 14 days after creation. All of it lies before "now", so changes
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bill_core import catalog
-from bill_emulator import fill, views
+from bill_emulator import fill, shapes, views
 from bill_emulator.fill import FillContext
 from bill_emulator.formats import SeedRandom, format_time, new_id
 from bill_emulator.models import Organization
@@ -111,7 +111,7 @@ class Stamp:
             "createdTime": format_time(self.created_ms),
             "updatedTime": format_time(self.updated_ms),
         }
-        if bill_object.archivable:
+        if shapes.archivable(bill_object.stream):
             record["archived"] = self.archived
         return record
 
@@ -153,7 +153,7 @@ class Seeder:
                 new_id(bill_object.id_prefix, rng),
                 created,
                 updated,
-                bill_object.archivable and rng.random() < ARCHIVED_SHARE,
+                shapes.archivable(stream) and rng.random() < ARCHIVED_SHARE,
             )
             for created, updated in timeline(total, rng)
         ]

@@ -19,8 +19,8 @@ ROLES = (
     ("CLERK", "Clerk"),
     ("PAYER", "Payer"),
 )
-#: (number, name, account type, parent index or None); BILL's account types:
-#: bill-api.md §5.12.
+#: (number, name, account type, parent index or None); account types as BILL's Postman
+#: examples and the v2 API's account type codes name them.
 CHART_OF_ACCOUNTS = (
     ("1000", "Operating Checking", "BANK", None),
     ("1010", "Payroll Checking", "BANK", 0),
@@ -41,7 +41,7 @@ CLASSIFICATION_NAMES = {
     "jobs": ("Website redesign", "Office move", "Annual audit", "ERP rollout"),
     "locations": ("San Jose HQ", "Austin", "Toronto", "Remote"),
 }
-#: (name, type, price in cents, percentage); item types: bill-api.md §5.12.
+#: (name, type, price in cents, percentage); item types: samples in BILL's Postman examples.
 ITEMS = (
     ("Widget", "INVENTORY", 2500, None),
     ("Setup fee", "OTHER_CHARGE", 15000, None),

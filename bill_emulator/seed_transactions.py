@@ -198,7 +198,7 @@ class TransactionSeeder:
                 "vendorCredits": [],
             }
             if rng.random() < 0.1:
-                # Vendor credits used in the payment: left to the schema filler, which points
+                # Vendor credits used in the payment: left to the filler (`fill`), which points
                 # them at real vendor credits (they are seeded after payments).
                 del bill_payment["vendorCredits"]
             self.data["payments"].append(

@@ -71,6 +71,16 @@ class RecordStore:
         bisect.insort(index, (record["updatedTime"], record_id))
         self.by_id[record_id] = record
 
+    def remove(self, record_id: str) -> Record:
+        """Forget a record (the few objects BILL deletes, e.g. a vendor's bank account)."""
+        record = self.by_id.pop(record_id)
+        for name, index in self.indexes.items():
+            del index[bisect.bisect_left(index, (record[name], record_id))]
+        if self.object.parent_key is not None:
+            self.by_parent[record[self.object.parent_key]].remove(record_id)
+        self.texts.pop(record_id, None)
+        return record
+
     def get(self, record_id: str) -> Record | None:
         return self.by_id.get(record_id)
 

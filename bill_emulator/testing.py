@@ -3,11 +3,18 @@
 Use it from a conftest.py with::
 
     from bill_emulator.testing import emulator  # noqa: F401  (pytest fixture)
+
+Other settings (the switches for behaviour BILL does not document, ...) by indirect
+parametrization, with EmulatorConfig's field names::
+
+    @pytest.mark.parametrize("emulator", [{"refuse_filters_with_page": True}], indirect=True)
+    def test_something(emulator): ...
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -18,8 +25,10 @@ FIXTURE_RECORDS = 300
 
 
 @pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    """`Emulator(EmulatorConfig(records=300))`, serving; its URL is `emulator.base_url`."""
-    instance = Emulator(EmulatorConfig(records=FIXTURE_RECORDS))
+def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    """`Emulator(EmulatorConfig(records=300))`, serving; its URL is `emulator.base_url`. An
+    indirect parameter (a dict) sets other EmulatorConfig fields."""
+    settings: dict[str, Any] = {"records": FIXTURE_RECORDS, **getattr(request, "param", {})}
+    instance = Emulator(EmulatorConfig(**settings))
     with instance.serve():
         yield instance

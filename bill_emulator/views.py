@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import msgspec
 
 from bill_core import catalog
-from bill_emulator import schemas
+from bill_emulator import shapes
 from bill_emulator.formats import mask_account_number
 from bill_emulator.store import Record, RecordStore
 
@@ -33,13 +33,13 @@ _INTERNAL = ("id", "createdTime", "updatedTime", "archived")
 def hidden_fields(stream: str) -> frozenset[str]:
     """Fields stored for indexing but not part of BILL's response for this object.
 
-    A child's parent id (`vendorId` of a vendor bank account, ...) is added by the tap, not
-    sent by BILL (the schemas say so); internal fields the stream's schema does not list
-    (a vendor bank account has no `id` or timestamps in BILL's answer) are left out too.
+    A child's parent id (`vendorId` of a vendor bank account, ...) is in the path, not in
+    BILL's answer; internal fields BILL's examples do not show (a vendor bank account has no
+    `id` or timestamps in BILL's answer, see `shapes`) are left out too.
     """
     bill_object = catalog.get(stream)
     hidden = {bill_object.parent_key} if bill_object.parent_key else set()
-    documented = schemas.top_level_properties(stream)
+    documented = shapes.top_level_fields(stream)
     if documented is not None:
         hidden |= {name for name in _INTERNAL if name not in documented}
     return frozenset(hidden)

@@ -203,6 +203,10 @@ def phone(rng: random.Random) -> str:
     return f"+1 {rng.randrange(201, 990)}-555-01{rng.randrange(100):02d}"
 
 
+#: ISO 3166-1 code -> name, for the countries of CITIES.
+COUNTRY_NAMES = {code: name for *_, code, name in CITIES}
+
+
 def address(rng: random.Random) -> dict[str, Any]:
     city, state, zip_prefix, country, country_name = CITIES[rng.randrange(len(CITIES))]
     postal = (

@@ -1,6 +1,6 @@
-"""Checks on write requests: BILL's rules, written once in `bill_core.writes` (required fields,
-dates, money, lengths), plus what only the server can know: which fields it accepts, whether
-referenced objects exist in this organization, whether a vendor name is taken.
+"""Checks on write requests: what a body must look like (`write_shapes`, `bank_details`:
+BILL's documentation), plus what only the server can know: which fields it accepts, whether
+referenced objects exist in this organization, whether a vendor name is taken (a switch).
 
 Every check returns `Problem`s (field, message, BDC code) instead of raising, so one answer
 can name every bad field, as BILL's error array does
@@ -13,26 +13,29 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bill_core import catalog
-from bill_core.writes import (
+from bill_emulator import bank_details
+from bill_emulator.models import Organization
+from bill_emulator.store import Record
+from bill_emulator.write_shapes import (
     CLASSIFICATION_REFERENCES,
+    MALFORMED,
     MISSING,
     Problem,
     WriteShape,
     get_path,
     validate,
 )
-from bill_emulator.models import Organization
-from bill_emulator.store import Record
 
-#: BILL's code for a body whose JSON does not parse or has the wrong form.
-MALFORMED = "BDC_1122"
 #: BILL's answer to an invoice written with `customerId` instead of `customer: {id}`
-#: (reported as live-verified, bill-api.md §5.6; https://developer.bill.com/docs/ar-invoices).
+#: (https://developer.bill.com/docs/ar-invoices writes the customer as `customer: {id}`;
+#: the message was reported from a live test by a third-party integration, unverified).
 CUSTOMER_REQUIRED = Problem("customer", "The customer field is required", MISSING)
-#: BILL's answer to `customer` given as a string (bill-api.md §5.6, same source).
+#: BILL's answer to `customer` given as a string (same third-party report).
 CUSTOMER_NOT_OBJECT = Problem(
     "customer", 'Cannot construct instance of InvoiceCustomer (expected {"id": ...})', MALFORMED
 )
+#: Where a write carries bank account details.
+BANK_ACCOUNT = "paymentInformation.bankAccount"
 
 
 class Checker:
@@ -42,13 +45,16 @@ class Checker:
     checker per request, so vendor names are also compared within one bulk request.
     """
 
-    def __init__(self, organization: Organization, shape: WriteShape) -> None:
+    def __init__(
+        self, organization: Organization, shape: WriteShape, *, unique_vendor_names: bool = False
+    ) -> None:
         self.organization = organization
         self.shape = shape
         self.noun = catalog.get(shape.stream).noun
+        #: The switch EmulatorConfig.refuse_duplicate_vendor_names.
+        self.unique_vendor_names = unique_vendor_names
         self._names_in_request: set[str] = set()
         self._active_names: dict[str, list[str]] | None = None
-        self._numbers = _line_numbers(shape)
 
     # -- per operation -------------------------------------------------------------------
 
@@ -103,11 +109,11 @@ class Checker:
     # -- the checks ----------------------------------------------------------------------
 
     def _rules(self, body: Mapping[str, Any], *, partial: bool) -> list[Problem]:
-        """bill_core.writes.validate, with BILL's own words for a missing invoice customer."""
+        """`validate`, bank details, and BILL's own words for a missing invoice customer."""
         problems = validate(self.shape, body, partial=partial)
-        if self._numbers is not None:
-            numbers = validate(self._numbers, body, partial=True)
-            problems += [p for p in numbers if p not in problems]
+        account = get_path(body, BANK_ACCOUNT)
+        if self.shape.stream == "vendors" and account is not None:
+            problems += bank_details.problems(BANK_ACCOUNT, account)
         if self.shape.stream != "invoices":
             return problems
         customer = body.get("customer")
@@ -168,10 +174,13 @@ class Checker:
                 yield Problem(f"{where}.{name}", f"{reference} does not exist")
 
     def _vendor_name(self, body: Mapping[str, Any], current: Record | None) -> list[Problem]:
-        """No two non-archived vendors share a name, compared case-insensitively (assumption:
-        BILL refuses duplicate vendor names; its docs do not say so)."""
+        """With the switch on: no two non-archived vendors share a name, compared
+        case-insensitively. BILL's docs state no such rule (https://developer.bill.com/docs/
+        ap-vendors), so by default names may repeat."""
         name = body.get("name")
-        if self.shape.stream != "vendors" or not isinstance(name, str) or not name.strip():
+        if not self.unique_vendor_names or self.shape.stream != "vendors":
+            return []
+        if not isinstance(name, str) or not name.strip():
             return []
         folded = _fold(name)
         if current is not None and _fold(current.get("name")) == folded:
@@ -197,35 +206,6 @@ class Checker:
                     names.setdefault(_fold(vendor.get("name")), []).append(vendor["id"])
             self._active_names = names
         return self._active_names
-
-
-def _line_numbers(shape: WriteShape) -> WriteShape | None:
-    """The line numbers the shared shape leaves unchecked, checked with the same rules.
-
-    bill_core checks a bill line's `amount` only; the emulator computes the amount from
-    `price` and `quantity` when it is absent, so they must be numbers too: a price like an
-    amount (> 0, cents), a quantity > 0 (emulator-only check)."""
-    amounts = tuple(
-        name
-        for name in ("amount", "price")
-        if name in shape.line_writable and name not in shape.line_amounts
-    )
-    quantities = tuple(
-        name
-        for name in ("quantity",)
-        if name in shape.line_writable and name not in shape.line_quantities
-    )
-    if not shape.line_items or not (amounts or quantities):
-        return None
-    return WriteShape(
-        stream=shape.stream,
-        writable=shape.writable,
-        required=(),
-        default_match_key=(),
-        line_items=shape.line_items,
-        line_amounts=amounts,
-        line_quantities=quantities,
-    )
 
 
 def _fold(name: Any) -> str:

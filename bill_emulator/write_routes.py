@@ -2,8 +2,9 @@
 vendors, customers, bills and invoices. The rules live in `writes` and `write_checks`; this
 module only reads bodies and shapes answers.
 
-Paths, bulk limits and bulk response keys come from bill_core.catalog; statuses from the
-Postman collection ([Postman]): creates 201, everything else 200 (bill-api.md §4).
+Paths come from bill_core.catalog (the replay of BILL's examples checks them); statuses and
+bulk answers from BILL's Postman collection (reference/bill-v3/): creates 201, everything else
+200, a vendor bank account's create 200 and delete 204.
 """
 
 from __future__ import annotations
@@ -13,23 +14,34 @@ import math
 from typing import Any
 
 from bill_core import catalog
-from bill_emulator import views, writes
+from bill_emulator import bank_accounts, views, writes
 from bill_emulator.errors import BillError
 from bill_emulator.routes import Call, Reply, Route
+
+#: Largest bulk create: https://developer.bill.com/reference/createbulkvendor ("up to 20
+#: vendors"), https://developer.bill.com/reference/createbulkbills (100).
+BULK_LIMITS = {"vendors": 20, "bills": 100}
+#: The key wrapping a bulk create's answer: `{"vendors": [...]}`; bills answer a bare array
+#: (the "Create multiple vendors/bills" example responses).
+BULK_KEYS: dict[str, str | None] = {"vendors": "vendors", "bills": None}
+
+
+def _unique_names(call: Call) -> bool:
+    return call.emulator.config.refuse_duplicate_vendor_names
 
 
 def create_record(call: Call) -> Reply:
     stream = _stream(call)
-    record = writes.create(call.organization, stream, _body(call, dict))
+    body = _body(call, dict)
+    record = writes.create(call.organization, stream, body, unique_vendor_names=_unique_names(call))
     return Reply(201, views.present(stream, record))
 
 
 def create_bulk(call: Call) -> Reply:
-    """`POST <path>/bulk`: a JSON array of at most the catalog's limit, all or nothing."""
+    """`POST <path>/bulk`: a JSON array of at most BULK_LIMITS items, all or nothing."""
     stream = _stream(call)
     bill_object = catalog.get(stream)
-    limit = bill_object.bulk_create_limit
-    assert limit is not None
+    limit = BULK_LIMITS[stream]
     items = _body(call, list)
     # Code and message of an oversized or empty batch are undocumented (assumption: BDC_1129,
     # like other out-of-range parameters; https://developer.bill.com/reference/createbulkvendor).
@@ -37,22 +49,42 @@ def create_bulk(call: Call) -> Reply:
         raise BillError("BDC_1129", message=f"at most {limit} {stream} per request")
     if not items:
         raise BillError("BDC_1129", message=f"at least 1 {bill_object.noun} per request")
-    records = writes.create_many(call.organization, stream, items)
+    records = writes.create_many(
+        call.organization, stream, items, unique_vendor_names=_unique_names(call)
+    )
     shown = [views.present(stream, record) for record in records]
-    key = bill_object.bulk_response_key  # bills answer a bare array (bill-api.md §11)
+    key = BULK_KEYS[stream]
     return Reply(201, {key: shown} if key else shown)
 
 
 def update_record(call: Call) -> Reply:
     stream = _stream(call)
-    record = writes.update(call.organization, stream, call.params["id"], _body(call, dict))
+    body = _body(call, dict)
+    record = writes.update(
+        call.organization, stream, _id(call), body, unique_vendor_names=_unique_names(call)
+    )
     return Reply(200, views.present(stream, record))
 
 
 def replace_record(call: Call) -> Reply:
     stream = _stream(call)
-    record = writes.replace(call.organization, stream, call.params["id"], _body(call, dict))
+    body = _body(call, dict)
+    record = writes.replace(
+        call.organization, stream, _id(call), body, unique_vendor_names=_unique_names(call)
+    )
     return Reply(200, views.present(stream, record))
+
+
+def create_vendor_bank_account(call: Call) -> Reply:
+    """`POST /v3/vendors/{vendorId}/bank-account`: 200 with the account, number masked."""
+    account = bank_accounts.create(call.organization, call.params["vendorId"], _body(call, dict))
+    return Reply(200, views.present("vendor_bank_accounts", account))
+
+
+def delete_vendor_bank_account(call: Call) -> Reply:
+    """`DELETE /v3/vendors/{vendorId}/bank-account`: 204, no body."""
+    bank_accounts.delete(call.organization, call.params["vendorId"])
+    return Reply(204, None)
 
 
 def archive_record(call: Call) -> Reply:
@@ -79,8 +111,13 @@ def routes() -> list[Route]:
         ]
         if writes.SHAPES[stream].line_items:  # PUT exists for bills and invoices only
             table.append(Route("PUT", item, replace_record, stream=stream))
-        if bill_object.bulk_create_limit:
+        if stream in BULK_LIMITS:
             table.append(Route("POST", f"{bill_object.path}/bulk", create_bulk, stream=stream))
+    account = catalog.get("vendor_bank_accounts")
+    table += [
+        Route("POST", account.path, create_vendor_bank_account, stream=account.stream),
+        Route("DELETE", account.path, delete_vendor_bank_account, stream=account.stream),
+    ]
     return table
 
 

@@ -1,6 +1,6 @@
 """Creating and changing vendors, customers, bills and invoices (no HTTP here).
 
-Requests come in BILL's WRITE shape (`bill_core.writes.SHAPES`): a bill's number is in
+Requests come in BILL's WRITE shape (`write_shapes.SHAPES`): a bill's number is in
 `invoice.invoiceNumber`, an invoice names its customer as `customer: {"id": ...}`. Records are
 stored in the READ shape, with every field a seeded record has that follows from the request:
 ids, timestamps, `vendorName`, `customerId`, amounts and statuses.
@@ -15,35 +15,47 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from bill_core.writes import SHAPES, Problem, WriteShape, get_path
+from bill_emulator import amounts, words
 from bill_emulator.errors import InvalidRequestError
 from bill_emulator.models import Organization
 from bill_emulator.store import Record
-from bill_emulator.write_checks import MALFORMED, Checker
+from bill_emulator.write_checks import Checker
+from bill_emulator.write_shapes import MALFORMED, SHAPES, Problem, WriteShape, get_path
 
 #: The streams BILL lets target-billcom write.
 WRITABLE_STREAMS = tuple(SHAPES)
 #: Accepted in a write, never part of the read shape: stored nowhere.
 WRITE_ONLY = frozenset({"processingOptions", "customer"})
-_CENT = Decimal("0.01")
-_ZERO = Decimal(0)
-#: Numbers from 10**18 up are left unrounded: absurd for money, but valid JSON numbers.
-_HUGE = 18
+#: Written addresses (vendors, customers).
+ADDRESSES = ("address", "billingAddress", "shippingAddress")
 
 
 # -- operations ----------------------------------------------------------------------------
 
 
-def create(organization: Organization, stream: str, body: Mapping[str, Any]) -> Record:
-    """`POST <path>`: check the body, store the new object, return it (read shape)."""
-    return create_many(organization, stream, [body], bulk=False)[0]
+def create(
+    organization: Organization,
+    stream: str,
+    body: Mapping[str, Any],
+    *,
+    unique_vendor_names: bool = False,
+) -> Record:
+    """`POST <path>`: check the body, store the new object, return it (read shape).
+    `unique_vendor_names`: EmulatorConfig.refuse_duplicate_vendor_names."""
+    return create_many(
+        organization, stream, [body], bulk=False, unique_vendor_names=unique_vendor_names
+    )[0]
 
 
 def create_many(
-    organization: Organization, stream: str, bodies: Sequence[Any], *, bulk: bool = True
+    organization: Organization,
+    stream: str,
+    bodies: Sequence[Any],
+    *,
+    bulk: bool = True,
+    unique_vendor_names: bool = False,
 ) -> list[Record]:
     """`POST <path>/bulk`: all or nothing. A refused request raises InvalidRequestError with
     one error per problem, prefixed with the item's position:
@@ -51,7 +63,7 @@ def create_many(
     request fails; positions count from 0 like the `billLineItems[0]` in field names)."""
     shape = SHAPES[stream]
     with organization.lock:
-        checker = Checker(organization, shape)
+        checker = Checker(organization, shape, unique_vendor_names=unique_vendor_names)
         errors: list[tuple[str, str]] = []
         for index, body in enumerate(bodies):
             if not isinstance(body, Mapping):
@@ -65,7 +77,12 @@ def create_many(
 
 
 def update(
-    organization: Organization, stream: str, record_id: str, body: Mapping[str, Any]
+    organization: Organization,
+    stream: str,
+    record_id: str,
+    body: Mapping[str, Any],
+    *,
+    unique_vendor_names: bool = False,
 ) -> Record:
     """`PATCH <path>/{id}`: change the given writable fields.
 
@@ -92,16 +109,21 @@ def update(
             else:
                 record[name] = _merge(record.get(name), value)
         _from_write_shape(shape, record, body)
-        checker = Checker(organization, shape)
+        checker = Checker(organization, shape, unique_vendor_names=unique_vendor_names)
         _refuse(checker.update(body, effective, current, write_view(shape, record)))
         for line, given in patched.changed if patched is not None else ():
-            _line_amount(shape, line, given)
+            amounts.line_amount(shape.stream, line, given)
         _derive(organization, shape, record)
         return organization.replace(stream, record_id, record)
 
 
 def replace(
-    organization: Organization, stream: str, record_id: str, body: Mapping[str, Any]
+    organization: Organization,
+    stream: str,
+    record_id: str,
+    body: Mapping[str, Any],
+    *,
+    unique_vendor_names: bool = False,
 ) -> Record:
     """`PUT <path>/{id}`: the body replaces every writable field (required ones as for
     create). Lines keep the ids they name, lines without an id are new, lines left out are
@@ -110,7 +132,8 @@ def replace(
     shape = SHAPES[stream]
     with organization.lock:
         current = organization.get(stream, record_id)
-        _refuse(Checker(organization, shape).replace(body, current))
+        checker = Checker(organization, shape, unique_vendor_names=unique_vendor_names)
+        _refuse(checker.replace(body, current))
         record = {k: copy.deepcopy(v) for k, v in current.items() if k not in shape.writable}
         for name in ("invoiceNumber", "invoiceDate", "dueDate"):
             if stream == "invoices" and body.get(name) is None and name in current:
@@ -123,7 +146,9 @@ def replace(
 
 def archive(organization: Organization, stream: str, record_id: str) -> Record:
     """`POST <path>/{id}/archive`: idempotent (archiving an archived object changes nothing,
-    not even updatedTime; bill-api.md §4); otherwise updatedTime moves."""
+    not even updatedTime: "There is no change when you archive an archived ..." in BILL's
+    archive operations, https://developer.bill.com/reference/archivecustomercontact);
+    otherwise updatedTime moves."""
     return organization.archive(stream, record_id)
 
 
@@ -152,7 +177,8 @@ def _insert(organization: Organization, shape: WriteShape, body: Mapping[str, An
     account = get_path(created, "paymentInformation.bankAccount")
     if shape.stream == "vendors" and isinstance(account, Mapping):
         # The vendor's bank account is also its `/bank-account` record, as in seeded data.
-        # New accounts wait for verification (bill-api.md §4: two business days).
+        # New accounts wait for verification ("BILL requires 2 business days to complete a
+        # one-time verification", BILL's "Create a vendor" request in the Postman collection).
         organization.create(
             "vendor_bank_accounts", {**account, "vendorId": created["id"], "status": "PENDING"}
         )
@@ -163,15 +189,15 @@ def _write_fields(
     shape: WriteShape, body: Mapping[str, Any], *, keep_line_ids: bool
 ) -> dict[str, Any]:
     """The body's fields as stored: write-only ones and nulls left out (BILL's answers omit
-    unpopulated fields, bill-api.md §5.2); on create, line ids are dropped (every line of a
-    new object is new: assumption)."""
+    unpopulated fields: reported from live tests by a third-party integration, unverified);
+    on create, line ids are dropped (every line of a new object is new: assumption)."""
     record = {k: copy.deepcopy(v) for k, v in body.items() if k not in WRITE_ONLY and v is not None}
     lines = record.get(shape.line_items or "")
     if isinstance(lines, list):
         for line in lines:
             if not keep_line_ids:
                 line.pop("id", None)
-            _line_amount(shape, line, line)
+            amounts.line_amount(shape.stream, line, line)
     return record
 
 
@@ -181,6 +207,15 @@ def _from_write_shape(shape: WriteShape, record: dict[str, Any], body: Mapping[s
         record["customerId"] = customer["id"]
     for name in WRITE_ONLY:
         record.pop(name, None)
+    for name in ADDRESSES:
+        address = record.get(name)
+        if isinstance(address, dict) and "countryName" not in address:
+            # BILL's answers name the country of a written code (its "Create a vendor"
+            # example sends `country`, answers show `countryName` too); the emulator knows
+            # the countries of its seeded addresses.
+            country_name = words.COUNTRY_NAMES.get(str(address.get("country")))
+            if country_name is not None:
+                record[name] = {**address, "countryName": country_name}
 
 
 def _defaults(organization: Organization, stream: str, record: dict[str, Any]) -> None:
@@ -196,7 +231,8 @@ def _defaults(organization: Organization, stream: str, record: dict[str, Any]) -
         record["authorizedToCharge"] = False
     elif stream == "bills":
         record.update(paidAmount=0.0, creditAmount=0.0, scheduledAmount=0.0, exchangeRate=1.0)
-        # No approval policy applies to a new bill (bill-api.md §5.5 samples).
+        # No approval policy applies to a new bill (assumption; BILL's samples show
+        # UNASSIGNED among the approval statuses).
         record["approvalStatus"] = "UNASSIGNED"
     elif stream == "invoices":
         # invoiceNumber is generated and both dates default to today when absent
@@ -215,58 +251,46 @@ def _derive(organization: Organization, shape: WriteShape, record: dict[str, Any
         vendor = organization.find("vendors", str(record.get("vendorId")))
         if vendor is not None:
             record["vendorName"] = vendor.get("name")
-        amount = _sum(_decimal(line.get("amount")) for line in _lines(record, shape))
-        paid = _decimal(record.get("paidAmount"))
-        credit = _decimal(record.get("creditAmount"))
-        due = max(amount - paid - credit, _ZERO)
+        amount = amounts.total(
+            amounts.decimal(line.get("amount")) for line in _lines(record, shape)
+        )
+        paid = amounts.decimal(record.get("paidAmount"))
+        credit = amounts.decimal(record.get("creditAmount"))
+        due = max(amount - paid - credit, amounts.ZERO)
         status = "UNPAID"
         if amount > 0 and due == 0:
             status = "PAID"
         elif paid > 0:
             status = "PARTIALLY_PAID"
-        elif _decimal(record.get("scheduledAmount")) > 0:
+        elif amounts.decimal(record.get("scheduledAmount")) > 0:
             status = "SCHEDULED"
         record.update(
-            amount=_json(amount),
-            fundingAmount=_json(amount),
-            dueAmount=_json(due),
+            amount=amounts.as_json(amount),
+            fundingAmount=amounts.as_json(amount),
+            dueAmount=amounts.as_json(due),
             paymentStatus=status,
         )
     elif shape.stream == "invoices":
-        total = _sum(
-            _cents(_decimal(line.get("price")) * _decimal(line.get("quantity")))
+        total = amounts.total(
+            amounts.cents(
+                amounts.decimal(line.get("price")) * amounts.decimal(line.get("quantity"))
+            )
             for line in _lines(record, shape)
         )
-        paid = _sum(
-            _decimal(payment.get("amount"))
+        paid = amounts.total(
+            amounts.decimal(payment.get("amount"))
             for payment in record.get("payments") or []
             if isinstance(payment, Mapping) and payment.get("status") == "PAID"
         )
-        due = max(total - paid - _decimal(record.get("creditAmount")), _ZERO)
+        due = max(total - paid - amounts.decimal(record.get("creditAmount")), amounts.ZERO)
         status = "OPEN"
         if total > 0 and due == 0:
             status = "PAID"
         elif paid > 0:
             status = "PARTIAL_PAYMENT"
-        record.update(totalAmount=_json(total), dueAmount=_json(due), status=status)
-
-
-def _line_amount(shape: WriteShape, line: dict[str, Any], given: Mapping[str, Any]) -> None:
-    """A bill line's `amount`: the given amount, else price * quantity (quantity 1 when left
-    out). A line given only an amount is one unit at that price, as seeded lines are.
-    `given` is what the request said about the line (for a PATCH, only the changes)."""
-    for name in ("amount", "price", "quantity"):
-        if isinstance(line.get(name), str):  # "12.50": the checks accept numbers as text
-            line[name] = _number(line[name])
-    if shape.stream != "bills":
-        return  # an invoice line has no amount field (bill-api.md §5.6); totals sum them
-    if given.get("amount") is not None:
-        if given.get("price") is None and given.get("quantity") is None:
-            line["quantity"], line["price"] = 1, line["amount"]
-    elif given.get("price") is not None or given.get("quantity") is not None:
-        line.setdefault("quantity", 1)
-        if line.get("price") is not None:
-            line["amount"] = _json(_cents(_decimal(line["price"]) * _decimal(line["quantity"])))
+        record.update(
+            totalAmount=amounts.as_json(total), dueAmount=amounts.as_json(due), status=status
+        )
 
 
 @dataclass
@@ -339,31 +363,3 @@ def _next_invoice_number(organization: Organization) -> str:
 def _lines(record: Mapping[str, Any], shape: WriteShape) -> list[dict[str, Any]]:
     lines = record.get(shape.line_items or "")
     return [line for line in lines if isinstance(line, dict)] if isinstance(lines, list) else []
-
-
-def _decimal(value: Any) -> Decimal:
-    """A JSON number as an exact decimal (its shortest text), 0 when absent."""
-    if value is None or isinstance(value, bool):
-        return _ZERO
-    return Decimal(str(value))
-
-
-def _number(text: str) -> int | float:
-    value = Decimal(text.strip())
-    return int(value) if value == value.to_integral_value() and "." not in text else float(value)
-
-
-def _cents(value: Decimal) -> Decimal:
-    if value.adjusted() >= _HUGE:
-        return value  # cents do not matter here (and would not fit Decimal's precision)
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
-def _sum(values: Any) -> Decimal:
-    return _cents(sum(values, _ZERO))
-
-
-def _json(value: Decimal) -> float:
-    """Money as BILL's JSON number: cents are exact, and the float's shortest text is the
-    decimal itself (see formats.money)."""
-    return float(_cents(value))

@@ -14,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Generator, Iterable, Mapping
+from dataclasses import replace
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -35,9 +36,11 @@ from bill_core.paging import (
     ListCursor,
     ListPosition,
     RawRow,
+    Resume,
     RowFields,
     format_time,
     parse_time,
+    refuses_updated_time_filter,
 )
 from bill_core.settings import ConnectionSettings
 from bill_core.windows import WindowedReader
@@ -225,7 +228,7 @@ class BillStream(RESTStream[ListPosition | None]):
         self.singer_tap.prefetch_first_pages()
         progress = Progress(self, float(self.config.get("progress_interval", 30)))
         try:
-            for record in self._records(context):
+            for record in self._records_or_unfiltered(context):
                 progress.tick(record)
                 yield record
         except BillRateLimitError as error:
@@ -238,6 +241,32 @@ class BillStream(RESTStream[ListPosition | None]):
             self.logger.debug("No %s for %s", self.bill_object.noun, dict(context or {}))
         finally:
             progress.close()
+
+    def _records_or_unfiltered(self, context: Mapping[str, Any] | None) -> Iterable[Any]:
+        """`_records`, and where BILL refuses the `updatedTime` filter (documented only for
+        vendors, customers, bills, invoices and bank accounts:
+        https://developer.bill.com/docs/filterable-fields), the rest of the list read
+        unfiltered from where it broke off (see bill_core.paging)."""
+        resume = Resume(self._start)
+        try:
+            for record in self._records(context):
+                resume.see(record)
+                yield record
+        except BillRequestError as error:
+            if not (self.cursor.filter_since and self.replication_key):
+                raise
+            if not refuses_updated_time_filter(error):
+                raise
+            self.logger.warning(
+                "'%s': BILL refused the updatedTime filter (%s); reading this list sorted by "
+                "updatedTime without it and skipping what precedes the bookmark: every run "
+                "now reads the whole list",
+                self.name,
+                error.code or error.status,
+            )
+            self.cursor = replace(self.cursor, filter_since=False)
+            self._start = resume.position()
+            yield from self._records(context)
 
     def start_position(self, context: Mapping[str, Any] | None) -> ListPosition:
         start = self.get_starting_timestamp(context) if self.replication_key else None
@@ -264,7 +293,10 @@ class BillStream(RESTStream[ListPosition | None]):
         """Read by concurrent updatedTime windows (see bill_core/windows.py)."""
         entry = self.bill_object
         return (
-            entry.incremental and not entry.parent and self.connection.max_concurrent_requests >= 2
+            entry.incremental
+            and not entry.parent
+            and self.connection.max_concurrent_requests >= 2
+            and self.cursor.filter_since  # windows are updatedTime filters
         )
 
     def _new_reader(self) -> WindowedReader:

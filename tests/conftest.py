@@ -17,6 +17,14 @@ from bill_emulator.testing import emulator  # noqa: F401  (fixture)
 from tests.meltanorun import meltano_executable
 from tests.taprun import SCAN, assert_no_secret
 
+#: Every emulator switch for behaviour BILL's docs leave open, on: the strict reading of BILL
+#: (bill_emulator/README.md). End-to-end tests run under it and under the defaults.
+STRICT_BILL: dict[str, Any] = {
+    "refuse_duplicate_vendor_names": True,
+    "refuse_filters_with_page": True,
+    "refuse_undocumented_updated_time_filter": True,
+}
+
 #: Loggers of the code under test, recorded at every level while a test runs in-process.
 PRODUCT_LOGGERS = ("bill_core", "tap_billcom", "tap-billcom", "target_billcom", "target-billcom")
 

@@ -25,10 +25,12 @@ def test_first_request_sorts_ascending_and_sends_max_100_without_a_bound() -> No
     assert cursor.params(ListPosition()) == {"max": 100, "sort": "updatedTime:asc"}
 
 
-def test_bound_is_a_quoted_gte_filter_after_the_base_filters() -> None:
+def test_bound_is_a_quoted_gte_filter_after_the_base_filters_in_bills_time_form() -> None:
+    """BILL documents filter times as 2026-02-08T22:13:24.924Z (search-op-with-lists), not
+    in the +00:00 form its answers carry."""
     cursor = ListCursor(keyset=True, base_filters=["archived:eq:false"])
     params = cursor.params(ListPosition(since="2026-01-01T00:00:05.000+00:00"))
-    assert params["filters"] == 'archived:eq:false,updatedTime:gte:"2026-01-01T00:00:05.000+00:00"'
+    assert params["filters"] == 'archived:eq:false,updatedTime:gte:"2026-01-01T00:00:05.000Z"'
 
 
 def test_next_request_restarts_from_the_last_timestamp_not_the_page_token() -> None:

@@ -3,6 +3,8 @@ sys.path: the tests folders have no __init__.py)."""
 
 from __future__ import annotations
 
+import json
+from importlib import resources
 from typing import Any
 
 import requests
@@ -67,3 +69,12 @@ def messages(answer: requests.Response) -> list[str]:
     body = answer.json()
     assert isinstance(body, list), body
     return [error["message"] for error in body]
+
+
+def tap_schema(stream: str) -> dict[str, Any]:
+    """The tap's JSON Schema of a stream (bill_core/schemas): what the emulator serves must
+    fit it, though the emulator itself never reads it."""
+    schema: dict[str, Any] = json.loads(
+        resources.files("bill_core.schemas").joinpath(f"{stream}.json").read_text("utf-8")
+    )
+    return schema

@@ -10,7 +10,8 @@ import sys
 import pytest
 import requests
 
-from bill_emulator import DEMO_CREDENTIALS
+from bill_emulator import DEMO_CREDENTIALS, EmulatorConfig
+from bill_emulator.__main__ import config_from, parse_args
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
@@ -40,3 +41,27 @@ def test_the_cli_serves_until_interrupted_and_prints_no_secret(stop: signal.Sign
             process.communicate()
     assert process.returncode == 0, stderr
     assert not stdout
+
+
+SWITCHES = (
+    "refuse_duplicate_vendor_names",
+    "refuse_filters_with_page",
+    "refuse_undocumented_updated_time_filter",
+)
+
+
+def test_the_switches_default_to_the_plausible_reading_and_turn_on_from_the_cli() -> None:
+    defaults = config_from(parse_args([]))
+    assert not any(getattr(defaults, name) for name in SWITCHES)
+    assert defaults == EmulatorConfig(records=1000)
+    for name in SWITCHES:
+        config = config_from(parse_args(["--" + name.replace("_", "-")]))
+        assert {s for s in SWITCHES if getattr(config, s)} == {name}
+    help_text = subprocess.run(
+        [sys.executable, "-m", "bill_emulator", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name in SWITCHES:
+        assert "--" + name.replace("_", "-") in help_text

@@ -192,7 +192,6 @@ def test_session_details(api: Api) -> None:
         "userId": answer["userId"],
         "mfaStatus": "ENABLED",
         "mfaBypass": False,
-        "trusted": False,
     }
 
 
@@ -212,7 +211,6 @@ def test_mfa_makes_the_session_trusted_and_it_may_pay(emulator: Emulator, api: A
     )
     assert (wrong.status_code, codes(wrong)) == (400, ["BDC_1356"])
     trust(api)
-    assert api.get("/v3/login/session").json()["trusted"] is True
     body = payment_body(emulator)
     bill_before = emulator.organization().get("bills", body["billId"])
     answer = api.post("/v3/payments", body)

@@ -28,9 +28,8 @@ def organization() -> Organization:
 
 
 def page(organization: Organization, stream: str, **params: Any) -> dict[str, Any]:
-    bill_object = catalog.get(stream)
-    path = bill_object.path
-    query = build({k: [str(v)] for k, v in params.items()}, bill_object, path)
+    path = catalog.get(stream).path
+    query = build({k: [str(v)] for k, v in params.items()}, stream, path)
     with organization.lock:
         results, total = run(organization.stores[stream], query)
     return envelope(query, results, total)
@@ -197,7 +196,7 @@ def test_sort_orders_by_the_field_with_ids_breaking_ties(
     [
         ("amount:asc", "BDC_1130"),
         ("name:up", "BDC_1129"),
-        ("name", "BDC_1129"),
+        ("name:", "BDC_1129"),
         ("name:asc,email:desc", "BDC_1129"),
     ],
 )
@@ -303,7 +302,7 @@ def test_incremental_query_over_30000_bills_takes_well_under_5_ms_of_cpu() -> No
     timings = []
     for _ in range(30):
         started = time.process_time()
-        query = build(params, bills, bills.path)
+        query = build(params, "bills", bills.path)
         results, total = run(store, query)
         envelope(query, results, total)
         timings.append(time.process_time() - started)
@@ -326,13 +325,13 @@ def test_the_indexed_path_agrees_with_a_full_scan() -> None:
         for direction in ("asc", "desc"):
             query = build(
                 {"filters": [filters], "sort": [f"updatedTime:{direction}"], "max": ["100"]},
-                bills,
+                "bills",
                 bills.path,
             )
             expected = [r for r in everything if _within(r["updatedTime"], filters)]
             if direction == "desc":
                 expected.reverse()
-            offset_query = build({"page": [encode_token(query, 50)]}, bills, bills.path)
+            offset_query = build({"page": [encode_token(query, 50)]}, "bills", bills.path)
             assert run(store, query) == (expected[:100], len(expected))
             assert run(store, offset_query) == (expected[50:150], len(expected))
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import jsonschema
 import pytest
+from emulator_helpers import tap_schema
 
 from bill_core import catalog
 from bill_emulator import DEMO_CREDENTIALS, Emulator, EmulatorConfig, Organization
 from bill_emulator.fill import REFERENCES
-from bill_emulator.schemas import load
 from bill_emulator.seed import counts
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+00:00$")
@@ -182,7 +182,7 @@ def schema_paths(node: dict[str, Any], path: str = "") -> Iterator[str]:
 def test_every_documented_field_appears_and_records_match_their_schema(
     organization: Organization, stream: str
 ) -> None:
-    schema = load(stream)
+    schema = tap_schema(stream)
     assert schema is not None, f"bill_core/schemas/{stream}.json is missing"
     records = organization.list(stream)
     seen = {path for record in records for path, _ in walk(record)}

@@ -50,7 +50,7 @@ def test_every_problem_of_a_bill_gets_its_own_error(emulator: Emulator, api: Api
         ("bills", {"classifications": {"departmentId": "0de02X"}}, "classifications.departm"),
         ("invoices", {"customer": {"id": "0cu02NOPE"}}, "customer.id: 0cu02NOPE does not exist"),
         ("invoices", {"invoiceLineItems": [{"price": 5}]}, "invoiceLineItems[0].quantity: is"),
-        ("invoices", {"invoiceLineItems": [{"quantity": 1, "amount": 5}]}, "invoiceLineItems[0].a"),
+        ("invoices", {"invoiceLineItems": [{"quantity": 1, "amount": 0}]}, "invoiceLineItems[0].a"),
         ("invoices", {"customer": "0cu02NOPE"}, "customer: Cannot construct instance of Invo"),
     ],
 )
@@ -108,7 +108,10 @@ def test_bodies_that_are_not_json_or_of_the_wrong_type(api: Api) -> None:
     assert messages(items) == ["[1] must be a JSON object"]
 
 
-def test_vendor_names_are_unique_among_active_vendors(emulator: Emulator, api: Api) -> None:
+@pytest.mark.parametrize("emulator", [{"refuse_duplicate_vendor_names": True}], indirect=True)
+def test_with_the_switch_vendor_names_are_unique_among_active_vendors(
+    emulator: Emulator, api: Api
+) -> None:
     organization = emulator.organization()
     active = next(v for v in organization.list("vendors") if not v["archived"])
     taken = api.post("/v3/vendors", vendor_body(f"  {active['name'].upper()} "))
@@ -138,6 +141,17 @@ def test_patch_is_validated_like_a_create(emulator: Emulator, api: Api) -> None:
         "id: is not a field a bill can be written with"
     ]
     assert api.get(path).json() == bill  # nothing changed
+
+
+def test_by_default_vendor_names_may_repeat(emulator: Emulator, api: Api) -> None:
+    """BILL's docs state no rule on vendor names (https://developer.bill.com/docs/ap-vendors),
+    and BILL keeps an archived and an active vendor of one name."""
+    active = next(v for v in emulator.organization().list("vendors") if not v["archived"])
+    again = api.post("/v3/vendors", vendor_body(active["name"]))
+    assert again.status_code == 201
+    twins = api.post("/v3/vendors/bulk", [vendor_body("Twin"), vendor_body("twin")])
+    assert twins.status_code == 201
+    assert len(twins.json()["vendors"]) == 2
 
 
 # -- writes among the other requests -------------------------------------------------------

@@ -7,11 +7,11 @@ from typing import Any
 
 import jsonschema
 import pytest
+from emulator_helpers import tap_schema
 
 from bill_emulator import Emulator, EmulatorConfig, Organization, writes
 from bill_emulator.errors import BillError, InvalidRequestError
 from bill_emulator.routes import find
-from bill_emulator.schemas import load
 from bill_emulator.views import present
 
 
@@ -63,7 +63,9 @@ def test_a_refused_bulk_create_stores_nothing_and_takes_no_time(
     vendors = len(organization.list("vendors"))
     newest = max(r["updatedTime"] for r in organization.list("vendors"))
     with pytest.raises(BillError) as error:
-        writes.create_many(organization, "vendors", [{"name": "A"}, {"name": "a"}, {}])
+        writes.create_many(
+            organization, "vendors", [{"name": "A"}, {"name": "a"}, {}], unique_vendor_names=True
+        )
     assert refused(error) == [
         '[1] name: a vendor named "a" already exists',
         "[2] name: is required",
@@ -267,7 +269,7 @@ def test_created_objects_match_the_read_schemas(organization: Organization) -> N
     }
     for stream, body in bodies.items():
         shown = present(stream, writes.create(organization, stream, body))
-        schema = load(stream)
+        schema = tap_schema(stream)
         assert schema is not None
         errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(shown)]
         assert not errors, (stream, errors)
