@@ -45,7 +45,7 @@ $(VENV)/.duckdb-$(DUCKDB_VERSION): $(VENV)/.installed
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy bill_core tap_billcom target_billcom bill_emulator
+	$(VENV)/bin/mypy bill_core tap_billcom target_billcom bill_emulator source_billcom
 
 # tests/test_meltano.py runs Meltano from .venv-meltano (it would create it too, but slower).
 test: lint meltano
