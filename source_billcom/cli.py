@@ -21,7 +21,8 @@ import json
 import re
 import signal
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from bill_core import catalog as bill_catalog
 from bill_core.errors import LOGIN_CODES, UNTRUSTED_SESSION
 from source_billcom.messages import CONFIG_ERROR, SYSTEM_ERROR, TRANSIENT_ERROR, Output
 from source_billcom.reading import Translator
-from source_billcom.tapprocess import TapExit, run_tap
+from source_billcom.tapprocess import Forwarding, TapExit, forwarded_signals, run_tap
 from source_billcom.translate import (
     InputError,
     airbyte_catalog,
@@ -55,6 +56,12 @@ def settings_schema() -> Mapping[str, Any]:
     from tap_billcom.tap import TapBillcom
 
     return TapBillcom.config_jsonschema
+
+
+def parents() -> dict[str, str | None]:
+    """Child stream -> the stream whose records it is read for (bill_core.catalog, where the
+    tap's streams take theirs from; a Singer catalog does not say)."""
+    return {o.stream: o.parent for o in bill_catalog.OBJECTS}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -93,12 +100,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     output.secrets = tuple(
         str(config[n]) for n in secret_settings(settings_schema()) if config.get(n)
     )
-    with tempfile.TemporaryDirectory(prefix="source-billcom-") as folder:
+    with (
+        tempfile.TemporaryDirectory(prefix="source-billcom-") as folder,
+        forwarded_signals() as signals,
+    ):
+        tap = TapCommand(Path(folder), output, signals)
         if args.command == "check":
-            return check(args.config, output, Path(folder))
+            return check(args.config, tap)
         if args.command == "discover":
-            return discover(args.config, output, Path(folder))
-        return read(args.config, args.catalog, args.state, output, Path(folder))
+            return discover(args.config, tap)
+        return read(args.config, args.catalog, args.state, tap)
+
+
+@dataclass
+class TapCommand:
+    """What running the tap needs: a folder for its files, the output, the signal relay."""
+
+    folder: Path
+    output: Output
+    signals: Forwarding
+
+    def run(self, args: list[str], on_line: Callable[[bytes], None]) -> TapExit:
+        return run_tap(args, self.output, self.folder, on_line, self.signals)
 
 
 def spec() -> dict[str, Any]:
@@ -108,42 +131,44 @@ def spec() -> dict[str, Any]:
     }
 
 
-def check(config: str, output: Output, folder: Path) -> int:
-    result = run_tap(["--config", config, "--test"], output, folder, lambda line: None)
-    if result.returncode == 0:
+def check(config: str, tap: TapCommand) -> int:
+    output = tap.output
+    result = tap.run(["--config", config, "--test"], lambda line: None)
+    if result.returncode == 0 and not result.signals:
         output.connection_status(True, result.infos[-1] if result.infos else "Connection OK.")
         return 0
     output.connection_status(False, failure_text(result, "The connection check"))
     return exit_status(result) if result.signals else 0
 
 
-def singer_catalog(config: str, output: Output, folder: Path) -> tuple[Any, TapExit]:
+def singer_catalog(config: str, tap: TapCommand) -> tuple[Any, TapExit]:
     lines: list[bytes] = []
-    result = run_tap(["--config", config, "--discover"], output, folder, lines.append)
+    result = tap.run(["--config", config, "--discover"], lines.append)
     return (json.loads(b"".join(lines)) if result.returncode == 0 else None), result
 
 
-def discover(config: str, output: Output, folder: Path) -> int:
-    found, result = singer_catalog(config, output, folder)
-    if found is None:
+def discover(config: str, tap: TapCommand) -> int:
+    output = tap.output
+    found, result = singer_catalog(config, tap)
+    if found is None or result.signals:
         return fail(result, output, "Discovery")
-    output.message({"type": "CATALOG", "catalog": airbyte_catalog(found)})
+    output.message({"type": "CATALOG", "catalog": airbyte_catalog(found, parents())})
     return 0
 
 
-def read(config: str, catalog: str, state: str | None, output: Output, folder: Path) -> int:
+def read(config: str, catalog: str, state: str | None, tap: TapCommand) -> int:
+    output, folder = tap.output, tap.folder
     try:
         configured = load_json(catalog, "catalog")
         states = read_state(load_bytes(state, "state")) if state else {}
     except InputError as error:
         output.error(str(error), CONFIG_ERROR)
         return TAP_CONFIG_ERROR
-    found, result = singer_catalog(config, output, folder)
-    if found is None:
+    found, result = singer_catalog(config, tap)
+    if found is None or result.signals:
         return fail(result, output, "The sync")
-    parents = {o.stream: o.parent for o in bill_catalog.OBJECTS}
     try:
-        plan = plan_read(found, configured, parents)
+        plan = plan_read(found, configured, parents())
     except InputError as error:
         output.error(str(error), CONFIG_ERROR)
         return TAP_CONFIG_ERROR
@@ -153,15 +178,16 @@ def read(config: str, catalog: str, state: str | None, output: Output, folder: P
     (folder / "state.json").write_bytes(singer_state(states, plan))
     translator = Translator(plan, states, output)
     args = ["--config", config, "--catalog", str(folder / "catalog.json")]
-    result = run_tap([*args, "--state", str(folder / "state.json")], output, folder, translator)
-    translator.finish(complete=result.returncode == 0)
+    result = tap.run([*args, "--state", str(folder / "state.json")], translator)
+    # The SDK answers SIGTERM with exit status 0 (singer_sdk.plugin_base._handle_termination):
+    # a sync a signal reached is incomplete, whatever the tap's status.
+    complete = result.returncode == 0 and not result.signals
+    translator.finish(complete=complete)
     total = sum(translator.records.values()) + sum(translator.pending.values())
     output.log("INFO", f"source-billcom sent {total} records of {len(plan.streams)} streams.")
     if translator.unreadable:
         output.log("WARN", f"{translator.unreadable} line(s) of the tap's output were cut short.")
-    if result.returncode != 0:
-        return fail(result, output, "The sync")
-    return 0
+    return 0 if complete else fail(result, output, "The sync")
 
 
 def fail(result: TapExit, output: Output, what: str) -> int:
@@ -199,11 +225,12 @@ def failure_type(result: TapExit) -> str:
 
 
 def exit_status(result: TapExit) -> int:
-    if result.returncode > 0:
-        return result.returncode
+    """The tap's status; 128 + N after signal N (as a shell reports it)."""
+    if result.signals:
+        return 128 + result.signals[0]
     if result.returncode < 0:
         return 128 - result.returncode
-    return 128 + result.signals[0] if result.signals else 1
+    return result.returncode or 1
 
 
 def load_bytes(path: str, what: str) -> bytes:

@@ -74,38 +74,47 @@ def tap_command(*args: str) -> list[str]:
 
 
 def run_tap(
-    args: Sequence[str], output: Output, folder: Path, on_line: Callable[[bytes], None]
+    args: Sequence[str],
+    output: Output,
+    folder: Path,
+    on_line: Callable[[bytes], None],
+    signals: Forwarding,
 ) -> TapExit:
-    """Run `tap-billcom ARGS` to its end, calling `on_line` with each line of its stdout."""
+    """Run `tap-billcom ARGS` to its end, calling `on_line` with each line of its stdout
+    (not at all once a signal has asked this process to stop)."""
+    result = TapExit(returncode=0, signals=signals.received)
+    if signals.received:
+        return result
     logging_config = folder / "logging.yml"
     logging_config.write_text(LOGGING_CONFIG)
     env = {**os.environ, "SINGER_SDK_LOG_CONFIG": str(logging_config)}
-    with _forwarded_signals() as forwarding:
-        # Its own session: a Ctrl-C in a terminal reaches the tap once, through this process.
-        process = subprocess.Popen(  # noqa: S603 (this interpreter and module, no shell)
-            tap_command(*args),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=True,
-        )
-        forwarding.process = process
-        assert process.stdout is not None
-        assert process.stderr is not None
-        result = TapExit(returncode=0, signals=forwarding.received)
-        logs = threading.Thread(
-            target=_translate_logs, args=(process.stderr, output, result), daemon=True
-        )
-        logs.start()
-        for line in process.stdout:
-            on_line(line)
-        result.returncode = process.wait()
-        logs.join()
+    # Its own session: a Ctrl-C in a terminal reaches the tap once, through this process.
+    process = subprocess.Popen(  # noqa: S603 (this interpreter and module, no shell)
+        tap_command(*args),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
+    signals.process = process
+    assert process.stdout is not None
+    assert process.stderr is not None
+    logs = threading.Thread(
+        target=_translate_logs, args=(process.stderr, output, result), daemon=True
+    )
+    logs.start()
+    for line in process.stdout:
+        on_line(line)
+    result.returncode = process.wait()
+    logs.join()
     return result
 
 
-class _Forwarding:
+class Forwarding:
+    """Passes SIGTERM and SIGINT on to the running tap (a second one kills it), and keeps
+    what arrived, so a command asked to stop starts no further tap."""
+
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         self.received: list[int] = []
@@ -118,10 +127,11 @@ class _Forwarding:
 
 
 @contextlib.contextmanager
-def _forwarded_signals() -> Iterator[_Forwarding]:
-    """SIGTERM and SIGINT go to the tap, which stops as it would under a Singer runner; this
-    process reads on until the tap's output ends, so the last STATE it wrote is translated."""
-    forwarding = _Forwarding()
+def forwarded_signals() -> Iterator[Forwarding]:
+    """For the whole command: SIGTERM and SIGINT go to the tap, which stops as it would under
+    a Singer runner; this process reads on until the tap's output ends, so the last STATE the
+    tap wrote is translated."""
+    forwarding = Forwarding()
     previous = {signum: signal.signal(signum, forwarding) for signum in FORWARDED}
     try:
         yield forwarding

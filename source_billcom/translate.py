@@ -61,25 +61,38 @@ def replication_key(entry: Mapping[str, Any]) -> str | None:
     return None
 
 
-def airbyte_stream(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """An AirbyteStream for one Singer catalog entry. Incremental streams have a cursor the
-    source defines (BILL's `updatedTime`); every stream can be read in full."""
+def airbyte_stream(entry: Mapping[str, Any], parent: Mapping[str, Any] | None) -> dict[str, Any]:
+    """An AirbyteStream for one Singer catalog entry (`parent`: the entry of the stream whose
+    records it is read for, if any). Every stream can be read in full. A stream with a
+    replication key is incremental on that cursor, which the source defines (`updatedTime`).
+    A child of an incremental parent is incremental the way the tap reads it: the children of
+    the parent records read in this run, i.e. of those changed since the last run."""
     key = replication_key(entry)
+    follows = parent is not None and replication_key(parent) is not None
     stream: dict[str, Any] = {
         "name": entry["tap_stream_id"],
         "json_schema": entry["schema"],
-        "supported_sync_modes": [FULL_REFRESH, INCREMENTAL] if key else [FULL_REFRESH],
+        "supported_sync_modes": [FULL_REFRESH, INCREMENTAL] if key or follows else [FULL_REFRESH],
         "source_defined_primary_key": [[k] for k in entry.get("key_properties") or []],
         "is_resumable": key is not None,
     }
-    if key:
+    if key or follows:
         stream["source_defined_cursor"] = True
+    if key:
         stream["default_cursor_field"] = [key]
     return stream
 
 
-def airbyte_catalog(singer_catalog: Mapping[str, Any]) -> dict[str, Any]:
-    return {"streams": [airbyte_stream(entry) for entry in singer_catalog["streams"]]}
+def airbyte_catalog(
+    singer_catalog: Mapping[str, Any], parents: Mapping[str, str | None]
+) -> dict[str, Any]:
+    entries = {entry["tap_stream_id"]: entry for entry in singer_catalog["streams"]}
+    return {
+        "streams": [
+            airbyte_stream(entry, entries.get(parents.get(name) or ""))
+            for name, entry in entries.items()
+        ]
+    }
 
 
 # -- read: configured catalog -> Singer catalog ---------------------------------------------------
@@ -112,9 +125,10 @@ def plan_read(
 
     A stream without a cursor asked for incrementally is read in full (Airbyte's CDK does the
     same; PyAirbyte asks every stream for incremental). `parents` maps child streams to the
-    stream whose records they are read for: a child is complete only when its parent is read
-    in full, so a configured child makes its parent ignore its state in this run (the
-    parent's records are sent again; Airbyte's incremental modes allow repeats).
+    stream whose records they are read for. An incremental child follows its parent's
+    cursor. A full refresh of a child is complete only when its parent is read in full, so
+    it makes an incremental parent ignore its state in this run (the parent's records are
+    sent again, which Airbyte's incremental modes allow; its cursor still advances).
     """
     wanted = configured_streams(configured)
     catalog = copy.deepcopy(dict(singer_catalog))
@@ -135,7 +149,7 @@ def plan_read(
             continue
         plan.streams.append(name)
         key = replication_key(entry)
-        if chosen["sync_mode"] == INCREMENTAL and key is None:
+        if chosen["sync_mode"] == INCREMENTAL and key is None and not parents.get(name):
             plan.notes.append(f"Stream {name} has no cursor: it is read in full.")
         if chosen["sync_mode"] == INCREMENTAL and key is not None:
             entry["replication_method"] = "INCREMENTAL"
@@ -145,11 +159,12 @@ def plan_read(
         _select_fields(entry, chosen.get("stream", {}).get("json_schema"))
     for name in plan.streams:
         parent = parents.get(name)
-        if parent in plan.incremental and parent not in plan.fresh:
+        full = wanted[name]["sync_mode"] == FULL_REFRESH
+        if full and parent in plan.incremental and parent not in plan.fresh:
             plan.fresh.add(parent)
             plan.notes.append(
-                f"Stream {name} is read for every {parent} record, so {parent} is read in full "
-                "in this run (its records are sent again; its cursor still advances)."
+                f"A full refresh of {name} needs every {parent} record, so {parent} is read in "
+                "full in this run (its records are sent again; its cursor still advances)."
             )
     return plan
 
