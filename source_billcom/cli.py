@@ -17,6 +17,7 @@ or the session. `read` and `discover` then exit with the tap's status (128 + N a
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import re
 import signal
@@ -51,11 +52,22 @@ _CODE = re.compile(r"\bBDC_\d+\b")
 
 
 def settings_schema() -> Mapping[str, Any]:
-    """The tap's own settings (`--about` adds the SDK's stream maps and flattening to them;
-    those would rename streams and reshape records behind the discovered catalog's back)."""
+    """The tap's own settings: those of `--about` without the SDK's stream maps, flattening
+    and batch settings (which the SDK adds to the tap's schema when a tap is made), as they
+    would rename streams, reshape records or write BATCH messages behind the catalog's back."""
+    from singer_sdk.helpers.capabilities import BATCH_CONFIG, FLATTENING_CONFIG, STREAM_MAPS_CONFIG
+
     from tap_billcom.tap import TapBillcom
 
-    return TapBillcom.config_jsonschema
+    sdk = {
+        name
+        for settings in (STREAM_MAPS_CONFIG, FLATTENING_CONFIG, BATCH_CONFIG)
+        for name in settings["properties"]
+    }
+    schema = copy.deepcopy(TapBillcom.config_jsonschema)
+    schema["properties"] = {k: v for k, v in schema["properties"].items() if k not in sdk}
+    schema["required"] = [k for k in schema.get("required", []) if k not in sdk]
+    return schema
 
 
 def parents() -> dict[str, str | None]:

@@ -19,7 +19,8 @@ import pytest
 
 from bill_core import catalog
 from bill_emulator import Emulator, EmulatorConfig, Fault
-from tap_billcom.tap import EXIT_BILL_ERROR, EXIT_CONFIG_ERROR, EXIT_HOURLY_LIMIT, TapBillcom
+from scripts import plugin_about
+from tap_billcom.tap import EXIT_BILL_ERROR, EXIT_CONFIG_ERROR, EXIT_HOURLY_LIMIT
 from tests.airbyte_messages import (
     BackgroundSource,
     SourceRun,
@@ -36,6 +37,18 @@ STREAMS = [o.stream for o in catalog.OBJECTS]
 INCREMENTAL = {o.stream for o in catalog.OBJECTS if o.incremental}
 CHILDREN = {o.stream: o.parent for o in catalog.OBJECTS if o.parent}
 _EXACT = msgspec.json.Decoder(float_hook=Decimal)
+#: What the SDK adds to every tap's settings (stream maps, flattening, batches): left out of
+#: the Airbyte spec, as they would change streams behind the discovered catalog's back.
+SDK_SETTINGS = [
+    "stream_maps",
+    "stream_map_config",
+    "faker_config",
+    "flattening_enabled",
+    "flattening_max_depth",
+    "flattening_max_key_length",
+    "flattening_separator",
+    "batch_config",
+]
 
 
 def expected(emulator: Emulator, stream: str) -> list[str]:
@@ -73,11 +86,15 @@ def test_spec_is_the_taps_own_settings_with_secrets_marked(folder: Path) -> None
     [message] = run.messages
     assert message.spec is not None
     spec = message.spec.connectionSpecification
-    own = TapBillcom.config_jsonschema
-    assert list(spec["properties"]) == list(own["properties"])
-    assert spec["required"] == own["required"]
+    about = plugin_about.about("tap_billcom")["settings"]
+    own = [name for name in about["properties"] if name not in SDK_SETTINGS]
+    assert set(SDK_SETTINGS) <= set(about["properties"])
+    assert list(spec["properties"]) == own
+    assert spec["required"] == about["required"]
+    for name in own:
+        assert spec["properties"][name]["description"] == about["properties"][name]["description"]
     secrets = {n for n, p in spec["properties"].items() if p.get("airbyte_secret")}
-    assert secrets == {n for n, p in own["properties"].items() if p.get("secret")}
+    assert secrets == {n for n, p in about["properties"].items() if p.get("secret")}
     assert secrets == {"password", "dev_key", "mfa_remember_me_id"}
     # Airbyte (and PyAirbyte before it runs anything) validates configs with this schema.
     jsonschema.Draft7Validator.check_schema(spec)
