@@ -49,6 +49,7 @@ TAP_HOURLY_LIMIT = 3
 #: untrusted session): retrying would only lock the login (BDC_1110).
 CONFIG_CODES = frozenset(LOGIN_CODES | {UNTRUSTED_SESSION})
 _CODE = re.compile(r"\bBDC_\d+\b")
+SYNC = "The sync"
 
 
 def settings_schema() -> Mapping[str, Any]:
@@ -156,7 +157,14 @@ def check(config: str, tap: TapCommand) -> int:
 def singer_catalog(config: str, tap: TapCommand) -> tuple[Any, TapExit]:
     lines: list[bytes] = []
     result = tap.run(["--config", config, "--discover"], lines.append)
-    return (json.loads(b"".join(lines)) if result.returncode == 0 else None), result
+    if result.returncode != 0:
+        return None, result
+    try:
+        return json.loads(b"".join(lines)), result
+    except ValueError as error:
+        result.errors.append(f"tap-billcom --discover wrote no JSON catalog ({error}).")
+        result.returncode = 1
+        return None, result
 
 
 def discover(config: str, tap: TapCommand) -> int:
@@ -178,7 +186,7 @@ def read(config: str, catalog: str, state: str | None, tap: TapCommand) -> int:
         return TAP_CONFIG_ERROR
     found, result = singer_catalog(config, tap)
     if found is None or result.signals:
-        return fail(result, output, "The sync")
+        return fail(result, output, SYNC)
     try:
         plan = plan_read(found, configured, parents())
     except InputError as error:
@@ -199,7 +207,7 @@ def read(config: str, catalog: str, state: str | None, tap: TapCommand) -> int:
     output.log("INFO", f"source-billcom sent {total} records of {len(plan.streams)} streams.")
     if translator.unreadable:
         output.log("WARN", f"{translator.unreadable} line(s) of the tap's output were cut short.")
-    return 0 if complete else fail(result, output, "The sync")
+    return 0 if complete else fail(result, output, SYNC)
 
 
 def fail(result: TapExit, output: Output, what: str) -> int:
@@ -217,10 +225,10 @@ def fail(result: TapExit, output: Output, what: str) -> int:
 def failure_text(result: TapExit, what: str) -> str:
     if result.signals:
         name = signal.Signals(result.signals[0]).name
-        return (
-            f"{what} was stopped by {name} before it finished. Everything before the last "
-            "STATE message is saved; the next run resumes from there."
-        )
+        text = f"{what} was stopped by {name} before it finished."
+        if what == SYNC:
+            text += " Everything before the last STATE message is saved; the next run resumes."
+        return text
     if result.errors:
         return "\n".join(result.errors)
     said = f": {result.traces[-1]}" if result.traces else ""

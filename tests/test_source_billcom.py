@@ -151,6 +151,11 @@ def test_check_of_an_unreadable_config_fails_plainly(folder: Path) -> None:
     (folder / "config.json").unlink()
     run = run_args(args, None)
     assert "cannot be read" in (run.of("CONNECTION_STATUS")[0].connectionStatus.message or "")
+    # discover and read answer the same with a TRACE config_error and exit status 2.
+    run = run_args([args[0], "discover", *args[2:]], None)
+    assert run.returncode == 2
+    assert [e["failure_type"] for e in run.errors] == ["config_error"]
+    assert "cannot be read" in run.errors[0]["message"]
 
 
 def test_discover_lists_every_stream_with_keys_cursors_and_modes(

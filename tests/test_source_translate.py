@@ -391,7 +391,13 @@ def test_the_taps_ending_is_typed_for_airbyte(
     assert cli.exit_status(result) == status
     text = cli.failure_text(result, "The sync")
     if signals:
-        assert text.startswith("The sync was stopped by SIGTERM before it finished")
+        assert text == (
+            "The sync was stopped by SIGTERM before it finished. Everything before the last "
+            "STATE message is saved; the next run resumes."
+        )
+        assert cli.failure_text(result, "Discovery") == (
+            "Discovery was stopped by SIGTERM before it finished."
+        )
     elif errors:
         assert text == "\n".join(errors)
     else:
