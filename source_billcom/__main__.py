@@ -1,0 +1,5 @@
+import sys
+
+from source_billcom.cli import main
+
+sys.exit(main())
