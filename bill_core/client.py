@@ -22,7 +22,6 @@ import logging
 import random
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -48,6 +47,7 @@ from bill_core.errors import (
     BillAuthError,
     BillError,
     BillErrorDetail,
+    BillInterruptedError,
     BillPermissionError,
     BillRateLimitError,
     BillRequestError,
@@ -210,6 +210,9 @@ class BillClient(requests.Session):
         self._gate = threading.BoundedSemaphore(settings.max_concurrent_requests)
         self.stats = ClientStats()
         self.hourly_limit_reached: BillRateLimitError | None = None
+        #: Set by `abort` (a signal told the run to stop): no new request, no further retry.
+        self._aborted = threading.Event()
+        self.abort_reason = ""
         #: First pages requested ahead of time (bill_core/prefetch.py), when the caller asks.
         self.prefetcher: Prefetcher | None = None
         #: Proxies, CA bundle and client certificate from the environment, per host.
@@ -221,6 +224,19 @@ class BillClient(requests.Session):
 
     def url(self, path: str) -> str:
         return f"{self.settings.base_url}{path}"
+
+    def abort(self, reason: str) -> None:
+        """Stop sending: requests in flight finish, nothing new is sent, waits between retries
+        end now; each raises BillInterruptedError instead."""
+        self.abort_reason = reason
+        self._aborted.set()
+
+    def _check_aborted(self, request: requests.PreparedRequest) -> None:
+        if self._aborted.is_set():
+            msg = f"{request.method} {_path(request)} not sent: {self.abort_reason}"
+            raise BillInterruptedError(
+                msg, hint="run again; nothing is lost (re-runs never duplicate)"
+            )
 
     def call(
         self,
@@ -316,6 +332,7 @@ class BillClient(requests.Session):
         next(waits)  # python-backoff's generators yield once before the first value
         attempt = relogins = 0
         while True:
+            self._check_aborted(request)
             generation = self.bill_auth.apply(request).generation if authenticated else 0
             try:
                 response = self._send_gated(request, **kwargs)
@@ -465,7 +482,8 @@ class BillClient(requests.Session):
             self.settings.max_retries,
             wait,
         )
-        time.sleep(wait)
+        if self._aborted.wait(wait):  # a stop does not wait out the backoff
+            self._check_aborted(request)
         return attempt
 
     def _hourly_limit(

@@ -177,6 +177,10 @@ class BillTransientError(BillError):
     """A failure that was retried until the retry budget ran out (5xx, network, BDC_1322)."""
 
 
+class BillInterruptedError(BillError):
+    """The run was told to stop (SIGTERM, SIGINT): no further request is sent or retried."""
+
+
 class BillAmbiguousWriteError(BillError):
     """A write was sent but no answer came back: BILL may or may not have applied it.
 

@@ -259,7 +259,14 @@ def _line_amount(shape: WriteShape, line: dict[str, Any], given: Mapping[str, An
         if isinstance(line.get(name), str):  # "12.50": the checks accept numbers as text
             line[name] = _number(line[name])
     if shape.stream != "bills":
-        return  # an invoice line has no amount field (bill-api.md §5.6); totals sum them
+        # An invoice line is read with price and quantity only (bill-api.md §5.6), but
+        # written with `amount` too ("Replace an invoice" in BILL's Postman collection):
+        # the line's total, so price = amount / quantity (assumption: the docs show no answer).
+        amount = line.pop("amount", None)
+        if amount is not None and given.get("price") is None:
+            quantity = _decimal(line.get("quantity")) or Decimal(1)
+            line["price"] = float(_decimal(amount) / quantity)
+        return
     if given.get("amount") is not None:
         if given.get("price") is None and given.get("quantity") is None:
             line["quantity"], line["price"] = 1, line["amount"]

@@ -66,7 +66,7 @@ class BillSink(BatchSink):
     def process_batch(self, context: dict[str, Any]) -> None:
         self.run.drain_parents(self)
         records: Sequence[Mapping[str, Any]] = context.get("records", [])
-        self.run.write(self.bill_stream, records)
+        self.run.write(self.bill_stream, records, self.key_properties or ())
 
 
 class VendorsSink(BillSink):
@@ -119,9 +119,17 @@ class UnknownStreamSink(BillSink):
 
 
 def _without_format(definition: Any) -> Any:
+    """The schema without `format`, at every depth (`anyOf: [{format: date}, null]`,
+    nested objects, array items): the planner checks dates itself, per record."""
+    if isinstance(definition, list):
+        return [_without_format(item) for item in definition]
     if not isinstance(definition, Mapping):
         return definition
-    return {key: value for key, value in definition.items() if key != "format"}
+    return {
+        key: _without_format(value)
+        for key, value in definition.items()
+        if not (key == "format" and isinstance(value, str))  # a property named "format" stays
+    }
 
 
 SINKS: Mapping[str, type[BillSink]] = {

@@ -77,7 +77,12 @@ BAD_RECORDS: list[tuple[str, dict[str, Any], str]] = [
     ("vendors", {"name": "Cut \ud83d Surrogate"}, "name: is not valid Unicode text"),
     ("vendors", {"name": "Address Text", "address": "1 Main St"}, "address: must be an object"),
     ("vendors", {"name": "Pay List", "paymentInformation": []}, "paymentInformation: must be"),
-    ("vendors", {"name": "  good vendor LLC ", "email": "dup@example.com"}, "duplicate of"),
+    # Another source record (its own id) with the same match key: a conflict, not a version.
+    (
+        "vendors",
+        {"id": "erp-v-9", "name": "  good vendor LLC ", "email": "dup@example.com"},
+        "duplicate of an earlier, different record",
+    ),
     ("customers", {"email": "nameless@example.com"}, "name: is required"),
     ("customers", {"name": "Addr C", "email": "a@x.com", "billingAddress": "x"}, "billingAddress"),
     ("customers", {"name": "Contact C", "email": "c@x.com", "contact": "Jo"}, "contact: must be"),
@@ -108,7 +113,7 @@ BAD_RECORDS: list[tuple[str, dict[str, Any], str]] = [
     ("invoices", invoice("I-03", invoiceLineItems=[{"quantity": "two"}]), "'two' is not a number"),
     ("invoices", invoice("I-04", invoiceLineItems=None), "at least one line item is required"),
     ("invoices", invoice("I-05", dueDate="12/31/2026"), "not a date like 2026-12-31"),
-    ("invoices", invoice(" good-ar-1 "), "duplicate of an earlier record"),
+    ("invoices", invoice(" good-ar-1 ", id="erp-i-9"), "duplicate of an earlier, different"),
     ("invoices", invoice("I-07", customerName="No Such Customer"), "no customer named"),
     ("invoices", invoice("I-08", salesTaxItemId="0ii0"), "salesTaxItemId"),
 ]

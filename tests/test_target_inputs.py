@@ -56,7 +56,7 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     ("vendors", {"email": "no-name@example.com"}, "name"),
     ("vendors", {"name": "V" * 150}, "at most 100"),
     ("vendors", {"name": 12345}, "must be text"),
-    ("vendors", {"name": "Good Vendor LLC", "email": "second@example.com"}, "duplicate"),
+    ("vendors", {"id": "erp-2", "name": "Good Vendor LLC", "email": "2@example.com"}, "duplicate"),
     ("customers", {"name": "No Email Customer"}, "email: is required"),
     ("bills", bill(number="B-1", vendorName="Nobody Such Vendor"), "no vendor named"),
     ("bills", bill(number="B-2", dueDate="2026-13-45"), "not a valid calendar date"),
@@ -65,7 +65,7 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     ("bills", bill(number="B-5", billLineItems=[{"amount": Decimal("1.234")}]), "decimals"),
     ("bills", bill(number="B-6", billLineItems=[{"amount": "abc"}]), "is not a number"),
     ("bills", bill(number="B-7", billLineItems=[]), "non-empty list"),
-    ("bills", bill(number="GOOD-1"), "duplicate"),
+    ("bills", bill(number="GOOD-1", id="erp-b-2"), "duplicate"),
     (
         "bills",
         bill(
@@ -124,11 +124,19 @@ def test_each_bad_record_gets_its_own_error_and_the_good_ones_land(
 
 
 def sorted_like(failed: list[dict[str, Any]], bad: list[Any]) -> list[dict[str, Any]]:
-    """Failures in input order per stream (the target reports each stream in order)."""
-    by_stream: dict[str, list[dict[str, Any]]] = {}
-    for line in failed:
-        by_stream.setdefault(line["stream"], []).append(line)
-    return [by_stream[stream].pop(0) for stream, _, _ in bad]
+    """Failures in the order of `bad`: each expected text takes the first failure of its
+    stream that says it (a record whose reference is missing is reported at end of input,
+    after waiting for it)."""
+    left = list(failed)
+    ordered = []
+    for stream, _, expected in bad:
+        line = next(
+            (f for f in left if f["stream"] == stream and expected in f["message"]),
+            next(f for f in left if f["stream"] == stream),
+        )
+        left.remove(line)
+        ordered.append(line)
+    return ordered
 
 
 def test_allow_failures_exits_zero_but_still_reports(
