@@ -32,8 +32,9 @@ class BillSink(BatchSink):
     is_reference: ClassVar[bool] = False
     #: Bound by TargetBillcom.get_sink_class.
     run: ClassVar[Run]
-    #: A multiple of both bulk limits (20 vendors, 100 bills), so chunks stay full.
-    max_size = 10_000
+    #: A multiple of both bulk limits (20 vendors, 100 bills), so chunks stay full; the
+    #: SDK's `batch_size_rows` setting overrides it.
+    MAX_SIZE_DEFAULT = 10_000
     #: Bad records must not stop the run: each is validated by the planner, which gives
     #: a per-record error naming the field (the SDK would only log, or abort the whole run).
     fail_on_record_validation_exception = False

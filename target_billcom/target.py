@@ -296,7 +296,7 @@ class TargetBillcom(Target):
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
         run = self.run
-        run.finish(BillSink.max_size)
+        run.finish(int(self.config.get("batch_size_rows") or BillSink.MAX_SIZE_DEFAULT))
         if self._held_state is not None:
             self._write_state_message(self._held_state)
         run.results.close()
