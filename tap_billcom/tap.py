@@ -22,7 +22,7 @@ from singer_sdk.helpers.types import TapState
 from singer_sdk.singerlib import Message, RecordMessage, StateMessage
 
 from bill_core.check import check_connection
-from bill_core.cli import exit_for_settings
+from bill_core.cli import exit_for_settings, exit_nonzero_on_stop_signals, signals_held
 from bill_core.client import active_clients, get_client
 from bill_core.errors import BillConfigError, BillError
 from bill_core.prefetch import Prefetcher
@@ -84,20 +84,18 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     ) -> None:
         """A RECORD message whose record is JSON text already (see RawRow): the same line
         `write_message` would write for it decoded, without decoding and encoding it."""
-        held = self._held
         prefix = self._prefixes.get(stream)
         if prefix is None:
             prefix = b'{"type":"RECORD","stream":' + singer_encoder.encode(stream) + b',"record":'
             self._prefixes[stream] = prefix
-        held += prefix
-        held += record
-        if version is not None:
-            held += b',"version":%d' % version
         if extracted is not self._extracted:
             self._extracted = extracted
             self._extracted_text = b',"time_extracted":' + singer_encoder.encode(extracted) + b"}\n"
-        held += self._extracted_text
-        if len(held) >= self.BLOCK:
+        version_text = b"" if version is None else b',"version":%d' % version
+        # One append of the whole line: a signal handler writing the last STATE (between two
+        # bytecodes of this thread) never finds half a record held.
+        self._held += b"".join((prefix, record, version_text, self._extracted_text))
+        if len(self._held) >= self.BLOCK:
             self.flush()
 
     def write_line(self, line: bytes) -> None:
@@ -110,10 +108,13 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             self.flush()
 
     def flush(self) -> None:
-        if self._held:
-            sys.stdout.buffer.write(self._held)
-            self._held.clear()
-        sys.stdout.flush()
+        # Written and cleared with SIGTERM/SIGINT held: a handler writing the last STATE in
+        # between would write these records a second time.
+        with signals_held():
+            if self._held:
+                sys.stdout.buffer.write(self._held)
+                self._held.clear()
+            sys.stdout.flush()
 
 
 class TextStateWriter(StateWriter):
@@ -177,6 +178,10 @@ class TapBillcom(Tap):
             ),
         ),
     ).to_dict()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        exit_nonzero_on_stop_signals(self.logger)
 
     @classmethod
     @override

@@ -152,6 +152,7 @@ class TargetBillcom(Target):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
         self._check_settings()
+        self.logger.info("Reading Singer messages (SIGTERM or SIGINT stops the run cleanly)")
 
     def _check_settings(self) -> None:
         """Settings the JSON Schema cannot judge, checked before any input is read."""
