@@ -120,12 +120,29 @@ def test_a_signal_while_the_target_waits_for_input_ends_it(emulator: Emulator) -
         assert process.stderr is not None
         process.stdin.write(text)
         process.stdin.flush()
-        for line in process.stderr:  # until the target says it reads its input
-            if "Reading Singer messages" in line:
-                break
+        reading, logged = threading.Event(), []
+
+        def watch(stream: Any) -> None:
+            for line in stream:
+                logged.append(line)
+                if "Reading Singer messages" in line:
+                    reading.set()
+
+        watcher = threading.Thread(target=watch, args=(process.stderr,), daemon=True)
+        watcher.start()
+        ready = reading.wait(timeout=60)
         process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=60)
+        try:
+            process.wait(timeout=60)
+        finally:
+            process.kill()
+            process.stdin.close()
+            watcher.join(timeout=30)
+            process.stderr.close()
+            process.stdout.close() if process.stdout else None
+        stderr = "".join(logged)
         lines = results(folder)
+    assert ready, "the target never said it reads its input"
     assert process.returncode == 128 + signal.SIGTERM, stderr[-2000:]
     assert all(line["action"] == "not_written" for line in lines)
     assert write_calls(emulator) == []
