@@ -15,7 +15,7 @@ import pytest
 
 import bill_emulator.writes
 from bill_core.writes import get_path
-from bill_emulator import Emulator
+from bill_emulator import Emulator, Fault
 from tests.targetrun import messages_for, run_target, singer_lines
 
 
@@ -311,3 +311,34 @@ def test_a_write_bill_stores_differently_is_failed_never_created(
         [line] = [r for r in run.results if r["stream"] == stream]
         assert (line["action"], line["code"]) == ("failed", code), line
         assert line["id"]  # the object is in BILL, as stored
+
+
+# -- STATE after failures a retry could fix ------------------------------------------------
+
+
+def test_state_is_withheld_when_records_failed_for_a_reason_a_retry_could_fix(
+    emulator: Emulator, tap_config: dict[str, Any]
+) -> None:
+    """A 503 outage on every invoice create: an incremental ERP tap must send them again,
+    so STATE is not passed on. A record BILL refuses for its content does not hold it."""
+    customer = emulator.organization().list("customers")[0]["id"]
+    invoices = [amount_invoice(f"OUT-{n}", customer, "5.00") for n in range(4)]
+    state = {"type": "STATE", "value": {"bookmarks": {"erp": 4}}}
+    emulator.faults.add(
+        Fault("error", path_prefix="/v3/invoices", method="POST", status=503, times=1000)
+    )
+    run = run_target(
+        {**tap_config, "max_retries": 1},
+        singer_lines([*messages_for("invoices", invoices), state]),
+        emulator=emulator,
+    )
+    assert run.actions() == {"failed": 4}
+    assert run.states == []
+    assert "failed for a reason a retry could fix" in run.stderr
+    emulator.faults.clear()
+    refused = {"name": "Refused By Content", "email": "r@x.com", "shortName": "s" * 31}
+    run = run_target(
+        tap_config, singer_lines([*messages_for("vendors", [refused]), state]), emulator=emulator
+    )
+    assert run.actions() == {"failed": 1}
+    assert run.states == [state["value"]]
