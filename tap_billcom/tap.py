@@ -5,10 +5,12 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as dt
+import io
+import json
 import sys
 import time
 from functools import cached_property
-from typing import Any
+from typing import IO, Any
 
 import click
 import msgspec
@@ -22,9 +24,16 @@ from singer_sdk.helpers.types import TapState
 from singer_sdk.singerlib import Message, RecordMessage, StateMessage
 
 from bill_core.check import check_connection
-from bill_core.cli import exit_for_settings, exit_nonzero_on_stop_signals, signals_held
+from bill_core.cli import (
+    check_config_files,
+    check_environment,
+    exit_for_settings,
+    exit_nonzero_on_stop_signals,
+    signals_held,
+)
 from bill_core.client import active_clients, get_client
 from bill_core.errors import BillConfigError, BillError
+from bill_core.inputs import future_warning, read_state, start_date
 from bill_core.prefetch import Prefetcher
 from bill_core.settings import ConnectionSettings, connection_properties
 from tap_billcom.client import READERS_AHEAD, RECORDS_EMITTED, BillStream
@@ -182,6 +191,16 @@ class TapBillcom(Tap):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         exit_nonzero_on_stop_signals(self.logger)
+        first = start_date(self.config)  # a date the SDK cannot read fails here, named
+        warning = future_warning("`start_date`", first) if first else None
+        if warning:
+            self.logger.warning("%s.", warning)
+
+    @classmethod
+    @override
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        check_config_files(cls.logger, ctx, value)
+        return super().cb_config(ctx, param, value)
 
     @classmethod
     @override
@@ -189,6 +208,9 @@ class TapBillcom(Tap):
         """Run the CLI; end with one summary line, and BILL errors as one-line messages."""
         started = time.monotonic()
         try:
+            check_environment(cls, kwargs.get("config"))
+            if kwargs.get("state") is not None:
+                kwargs["state"] = cls._checked_state(kwargs["state"])
             super().invoke(*args, **kwargs)
         except ConfigValidationError as error:
             exit_for_settings(cls.logger, error, cls.name)
@@ -223,6 +245,24 @@ class TapBillcom(Tap):
 
     @classmethod
     @override
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        try:
+            super().cb_discover(ctx, param, value)
+        except BillConfigError as error:  # e.g. a start_date that is not a date
+            cls.logger.error("%s", error)
+            ctx.exit(EXIT_CONFIG_ERROR)
+
+    @classmethod
+    def _checked_state(cls, state: IO[str]) -> IO[str]:
+        """The `--state` file, checked (an InputError names it and the fix) and unwrapped
+        from a STATE message or Meltano's `singer_state`, as the SDK reads it."""
+        value, notes = read_state(state.read(), getattr(state, "name", "--state"))
+        for note in notes:
+            cls.logger.warning("%s.", note)
+        return io.StringIO(json.dumps(value))
+
+    @classmethod
+    @override
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         """`tap-billcom --test`: sign in and read one page, emitting no records; print a
         verdict or the actionable error. (`--test=schema` keeps the SDK's behaviour.)"""
@@ -237,6 +277,8 @@ class TapBillcom(Tap):
                 validate_config=True,
             )
             verdict = check_connection(get_client(ConnectionSettings.from_config(tap.config)))
+        except ConfigValidationError as error:
+            exit_for_settings(cls.logger, error, cls.name)
         except BillError as error:
             cls.logger.error("Connection check failed: %s", error)
             ctx.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else EXIT_BILL_ERROR)

@@ -20,7 +20,7 @@ from singer_sdk.sinks import Sink
 
 from bill_core import catalog
 from bill_core.check import check_connection
-from bill_core.cli import exit_for_settings
+from bill_core.cli import check_config_files, check_environment, exit_for_settings
 from bill_core.client import active_clients, get_client
 from bill_core.errors import BillConfigError, BillError
 from bill_core.settings import ConnectionSettings, connection_properties
@@ -348,14 +348,27 @@ class TargetBillcom(Target):
         return command
 
     @classmethod
+    @override
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        check_config_files(cls.logger, ctx, value)
+        return super().cb_config(ctx, param, value)
+
+    @classmethod
     def _connection_test(cls, ctx: click.Context, _: click.Parameter, value: bool) -> None:
         if not value:
             return
         config_input = ctx.params.get("config")
         config = getattr(config_input, "config", None) or {}
         try:
-            target = cls(config=config, validate_config=True)
+            check_environment(cls, config_input)
+            target = cls(
+                config=config,
+                parse_env_config=bool(getattr(config_input, "parse_env", False)),
+                validate_config=True,
+            )
             verdict = check_connection(target.run.client)
+        except ConfigValidationError as error:
+            exit_for_settings(cls.logger, error, cls.name)
         except BillError as error:
             cls.logger.error("Connection check failed: %s", error)
             ctx.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else 1)
@@ -367,6 +380,7 @@ class TargetBillcom(Target):
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         """Run the CLI; BILL errors end the run with a one-line message and an exit code."""
         try:
+            check_environment(cls, kwargs.get("config"))
             super().invoke(*args, **kwargs)
         except ConfigValidationError as error:
             exit_for_settings(cls.logger, error, cls.name)

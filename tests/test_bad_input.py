@@ -331,12 +331,31 @@ def test_a_setting_out_of_range_is_refused_by_tap_and_target_with_exit_2(
     [
         ({"remove": "username"}, "'username' is a required property"),
         ({"remove": "dev_key"}, "'dev_key' is a required property"),
-        ({"max_retries": "many"}, "'many' is not of type 'integer'"),
-        ({"sync_token": "yes"}, "'yes' is not of type 'boolean'"),
+        ({"max_retries": "many"}, "`max_retries` is not of type 'integer'"),
+        ({"sync_token": "yes"}, "`sync_token` is not of type 'boolean'"),
         ({"match_keys": {"widgets": ["name"]}}, "`match_keys` names unknown stream(s) widgets"),
         ({"stream_aliases": {"erp": "widgets"}}, "`stream_aliases` maps 'erp' to 'widgets'"),
+        # A typo in an alias for a stream that is not in this input is found at start too.
+        ({"stream_aliases": {"erp_bills": "bils"}}, "`stream_aliases` maps 'erp_bills' to 'bils'"),
+        # Secrets of the wrong type: the setting is named, the value never shown.
+        ({"password": 12345678}, "`password` is not of type 'string' (value not shown)"),
+        ({"dev_key": ["KEY-PART-ONE", "KEY-PART-TWO"]}, "`dev_key` is not of type 'string'"),
+        ({"match_keys": {"vendors": "name"}}, "`match_keys.vendors` is not of type 'array'"),
+        ({"results_path": ""}, "`results_path` is empty"),
     ],
-    ids=["no-username", "no-dev-key", "retries-text", "sync-token-text", "match-keys", "alias"],
+    ids=[
+        "no-username",
+        "no-dev-key",
+        "retries-text",
+        "sync-token-text",
+        "match-keys",
+        "alias",
+        "alias-unused",
+        "password-number",
+        "dev-key-list",
+        "match-keys-text",
+        "results-path-empty",
+    ],
 )
 def test_the_target_names_a_missing_or_mistyped_setting_and_exits_2(
     emulator: Emulator, tap_config: dict[str, Any], change: dict[str, Any], expected: str
@@ -344,11 +363,13 @@ def test_the_target_names_a_missing_or_mistyped_setting_and_exits_2(
     tap_config.pop(change.pop("remove", ""), None)
     tap_config.update(change)
     text = "\n".join([VENDOR_INPUT, schema("erp"), record("erp", {"name": "Aliased"})])
-    run = run_target(tap_config, text, emulator=emulator)
+    run = run_target(tap_config, text, emulator=emulator, secrets=["KEY-PART-ONE"])
     assert run.returncode == 2, run.stderr[-2000:]
     assert expected in run.stderr
     assert "What to do" in run.stderr
+    assert "Traceback" not in run.stderr
     assert write_calls(emulator) == []
+    assert not emulator.requests  # refused before signing in
 
 
 def test_an_unwritable_results_path_stops_the_target_before_any_write(
