@@ -52,6 +52,8 @@ class Executor:
         self.stopped: BillRateLimitError | None = None
         #: Why the run was told to stop (a signal), if it was.
         self.interrupted: str | None = None
+        #: BILL refused the sign-in, or could not be reached: nothing can be written.
+        self.refused: BillError | None = None
         self.write_calls = 0
         self._dry_ids = itertools.count(1)
 
@@ -59,7 +61,7 @@ class Executor:
 
     @property
     def halted(self) -> bool:
-        return self.stopped is not None or self.interrupted is not None
+        return self.stopped is not None or self.interrupted is not None or self.refused is not None
 
     def execute(self, plan: Sequence[Planned]) -> None:
         for item in plan:
@@ -252,6 +254,8 @@ class Executor:
         """(code, message) of a record the run stopped before."""
         if self.stopped is not None:
             return "BDC_1144", "BILL's hourly request limit stopped the run before this record"
+        if self.refused is not None:
+            return str(self.refused.code or "SIGN_IN"), f"not written: {self.refused}"
         return str(self.interrupted), (
             f"the run was stopped ({self.interrupted}) before this record was written; run "
             "again (re-runs never duplicate)"

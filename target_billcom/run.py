@@ -11,7 +11,12 @@ from typing import IO, TYPE_CHECKING, Any
 import msgspec
 
 from bill_core.client import BillClient, decode_json
-from bill_core.errors import BillInterruptedError, BillRateLimitError
+from bill_core.errors import (
+    BillAuthError,
+    BillInterruptedError,
+    BillRateLimitError,
+    BillUnreachableError,
+)
 from target_billcom.execution import SUPERSEDED_MESSAGE, Executor
 from target_billcom.index import Indexes, key_view
 from target_billcom.planning import Planned, Planner, References, Step
@@ -147,7 +152,7 @@ class Run:
         references may still arrive wait for `finish`)."""
         with self._lock:
             self.batches += 1
-            if self.stopped is None and self.interrupted is None:
+            if not self.executor.halted:
                 if not final:
                     self._supersede_waiting(stream, records, key_properties)
                 try:
@@ -156,6 +161,10 @@ class Run:
                     self.executor.stopped = error
                     plan = None
                 except BillInterruptedError:
+                    plan = None
+                except (BillAuthError, BillUnreachableError) as error:
+                    # Refused once (bill_core.auth): every record is reported not written.
+                    self.executor.refused = error
                     plan = None
                 if plan is not None:
                     self._execute(stream, plan, key_properties)

@@ -211,6 +211,8 @@ class TargetBillcom(Target):
             return f"the run was stopped by {signal.Signals(self.interrupted_by).name}"
         if self.run.stopped is not None:
             return "BILL's hourly limit stopped the run before every record was written"
+        if self.run.executor.refused is not None:
+            return "BILL could not be signed in to"
         reader = self.message_reader
         if isinstance(reader, TolerantSingerReader) and reader.bad_lines:
             return f"{reader.bad_lines} input line(s) could not be read"
@@ -322,6 +324,8 @@ class TargetBillcom(Target):
             )
         if self.interrupted_by is not None:
             raise RunInterruptedError(self.interrupted_by)
+        if run.executor.refused is not None:
+            raise run.executor.refused  # one message, exit 1 (records: not_written)
         if run.stopped is not None:
             return
         if failures and not self.config.get("allow_failures", False):

@@ -80,6 +80,10 @@ def test_a_refused_sign_in_is_sent_once_by_the_target(
     assert run.returncode == 1, run.stderr[-2000:]
     assert sign_ins(emulator) == 1
     assert code in run.stderr
+    # Every record is accounted for: not written, with BILL's code; STATE is not passed on.
+    written = [line for line in run.results if line["action"] != "reference"]
+    assert [(line["action"], line["code"]) for line in written] == [("not_written", code)] * 4
+    assert run.states == []
 
 
 def closed_port() -> int:
