@@ -525,10 +525,7 @@ class BillClient(requests.Session):
         attempt += 1
         limit = self.settings.max_retries if limit is None else limit
         if attempt > limit:
-            msg = (
-                f"{request.method} {_path(request)} failed after "
-                f"{limit} retries ({reason})"
-            )
+            msg = f"{request.method} {_path(request)} failed after {limit} retries ({reason})"
             raise BillTransientError(
                 msg, hint="BILL or the network is failing; run again later (state is saved)"
             )
