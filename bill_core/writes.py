@@ -393,8 +393,16 @@ def exact_cents_possible(number: Decimal) -> bool:
     return number.is_finite() and number.adjusted() < _HUGE_DIGITS
 
 
+def line_total_problems(shape: WriteShape, body: Mapping[str, Any]) -> Iterator[Problem]:
+    """Lines that give both their amount and their price must agree with themselves (checked
+    on what the input sends; a PATCH merged into a stored line is another matter)."""
+    lines = body.get(shape.line_items or "")
+    for index, line in enumerate(lines if isinstance(lines, list) else []):
+        if isinstance(line, Mapping):
+            yield from _line_total_problems(f"{shape.line_items}[{index}]", line)
+
+
 def _line_total_problems(where: str, line: Mapping[str, Any]) -> Iterator[Problem]:
-    """A line giving both its amount and its price must agree with itself."""
     amount, price = _money(line.get("amount")), _money(line.get("price"))
     if amount is None or price is None or amount <= 0 or price <= 0:
         return
@@ -473,7 +481,6 @@ def _validate_lines(shape: WriteShape, lines: Any, *, partial: bool) -> Iterator
             yield from _check_amount(f"{where}.{amount}", line.get(amount))
         for quantity in shape.line_quantities:
             yield from _check_amount(f"{where}.{quantity}", line.get(quantity), quantity=True)
-        yield from _line_total_problems(where, line)
         description = line.get("description")
         if description is not None and (
             not isinstance(description, str) or len(description) > 4000

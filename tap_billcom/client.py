@@ -71,8 +71,9 @@ class BillPaginator(BaseAPIPaginator[ListPosition | None]):
 
     @override
     def continue_if_empty(self, response: requests.Response) -> bool:
-        # A page may hold nothing new (only the boundary records) yet carry a nextPage.
-        return bool((json_body(response) or {}).get("nextPage"))
+        # A page may hold nothing new (only the boundary records, or a block of one
+        # timestamp read again) yet the list goes on.
+        return self.get_next(response) is not None
 
 
 #: Readers started ahead of their stream's sync (closed when the tap ends, read or not).

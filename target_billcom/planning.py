@@ -26,6 +26,7 @@ from bill_core.writes import (
     SHAPES,
     Problem,
     get_path,
+    line_total_problems,
     validate,
 )
 from target_billcom.index import Indexes, Key, key_of
@@ -251,6 +252,7 @@ class Planner:
         if existing is not None and not by_id:
             problems += _customer_conflict(planned, existing)
         problems += validate(SHAPES[stream], item.body, partial=existing is not None)
+        problems += line_total_problems(SHAPES[stream], item.body)
         planned.existing = existing
         if problems:
             planned.problems = problems

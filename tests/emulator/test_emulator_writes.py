@@ -76,7 +76,11 @@ def test_created_vendors_and_customers_start_with_a_zero_balance(api: Api) -> No
 def test_a_vendor_bank_account_given_on_create_is_masked_and_readable_alone(
     emulator: Emulator, api: Api
 ) -> None:
-    bank = {"nameOnAccount": "Bill Vendorson", "accountNumber": "111222333", "routingNumber": "1"}
+    bank = {
+        "nameOnAccount": "Bill Vendorson",
+        "accountNumber": "111222333",
+        "routingNumber": "074000010",
+    }
     body = vendor_body(paymentInformation={"payeeName": "Happy", "bankAccount": bank})
     vendor = api.post("/v3/vendors", body).json()
     assert vendor["paymentInformation"]["bankAccount"]["accountNumber"] == "xxxxxx2333"
