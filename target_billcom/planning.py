@@ -148,8 +148,12 @@ class Planner:
         self._objects: dict[bytes, str] = {}
         #: (stream, BILL id) -> identity of the record that object belongs to in this run.
         self._claims: dict[tuple[str, str], bytes] = {}
-        #: Creates planned this run, by (stream, key, archived) -> (identity, match key).
-        self._creates: dict[tuple[str, Key, bool], tuple[bytes, str]] = {}
+        #: (stream, BILL id) -> whether the claimed object ends active.
+        self._ends_active: dict[tuple[str, str], bool] = {}
+        #: (stream, key) -> (identity, match key) of the record whose object ends active
+        #: with that key, and the other way round.
+        self._holders: dict[tuple[str, Key], tuple[bytes, str]] = {}
+        self._held_by: dict[bytes, tuple[str, Key]] = {}
 
     # -- identity --------------------------------------------------------------------------
 
@@ -170,11 +174,13 @@ class Planner:
             text = "m" + key.strip().casefold()
         return hashlib.blake2b(f"{stream}\0{text}".encode(), digest_size=16).digest()
 
-    def claim(self, stream: str, identity: bytes | None, bill_id: str) -> None:
-        """The object now belongs to this record for the rest of the run."""
+    def claim(self, stream: str, identity: bytes | None, bill_id: str, *, active: bool) -> None:
+        """The object now belongs to this record for the rest of the run (and ends active
+        or archived, as the record asks, whatever it is in the index until then)."""
         if identity is not None:
             self._objects[identity] = bill_id
             self._claims[(stream, bill_id)] = identity
+            self._ends_active[(stream, bill_id)] = active
 
     # -- planning --------------------------------------------------------------------------
 
@@ -247,8 +253,9 @@ class Planner:
         if existing is None and key is None and not problems:
             absent = [f for f in fields if not get_path(item.body, f)]
             problems.append(Problem(",".join(absent or fields), "match key is missing"))
-        if existing is None and key is not None and not problems:
-            problems += self._new_object(planned, key)
+        final_key = key or (key_of(stream, existing, fields) if existing else None)
+        if final_key is not None and not problems:
+            problems += self._hold(planned, final_key)
         if existing is not None and not by_id:
             problems += _customer_conflict(planned, existing)
         problems += validate(SHAPES[stream], item.body, partial=existing is not None)
@@ -259,7 +266,7 @@ class Planner:
             planned.code = problems[0].code
             return planned
         if existing is not None:
-            self.claim(stream, identity, str(existing["id"]))
+            self.claim(stream, identity, str(existing["id"]), active=not item.archive)
             self.references.remember(stream, item.given_id, str(existing["id"]))
             return self._decide_existing(planned)
         planned.step = Step.CREATE
@@ -293,18 +300,36 @@ class Planner:
             return latest(archived), None
         if active or archived:
             return (active or [latest(archived)])[0], None
-        taken = [c for c in candidates if c not in free and c.get("archived") is not True]
+        # Another record's object that is or will be active (an archived one it restores)
+        # cannot get a second active twin.
+        taken = [
+            c
+            for c in candidates
+            if c not in free
+            and self._ends_active.get((stream, str(c["id"])), c.get("archived") is not True)
+        ]
         if taken and not want_archived:
             return None, self._duplicate(planned)
         return None, None
 
-    def _new_object(self, planned: Planned, key: Key) -> list[Problem]:
-        """A create: two records of this run must not create one active object twice."""
-        wanted = (planned.stream, key, planned.incoming.archive)
-        first = self._creates.setdefault(wanted, (planned.identity or b"", planned.match_key))
-        if first[0] == (planned.identity or b"") or planned.incoming.archive:
+    def _hold(self, planned: Planned, key: Key) -> list[Problem]:
+        """Two different records of this run must not leave two active objects with one key
+        (created, updated or restored alike); archived objects may share keys."""
+        held = (planned.stream, key)
+        identity = planned.identity or b""
+        mine = self._held_by.get(identity)
+        if planned.incoming.archive:
+            if mine is not None and self._holders.get(mine, (b"",))[0] == identity:
+                del self._holders[mine]  # this record's object ends archived: key is free
             return []
-        return [self._duplicate(planned, first[1])]
+        holder = self._holders.get(held)
+        if holder is not None and holder[0] != identity:
+            return [self._duplicate(planned, holder[1])]
+        if mine is not None and mine != held and self._holders.get(mine, (b"",))[0] == identity:
+            del self._holders[mine]  # renamed: its old key is free
+        self._holders[held] = (identity, planned.match_key)
+        self._held_by[identity] = held
+        return []
 
     def _duplicate(self, planned: Planned, first: str | None = None) -> Problem:
         fields = ",".join(self.match_keys[planned.stream])

@@ -204,7 +204,9 @@ class Run:
         self.executor.execute([item for item in plan if item.step is not Step.DEFER])
         for item in plan:
             if item.step is Step.CREATE and item.existing is not None:
-                self.planner.claim(stream, item.identity, str(item.existing["id"]))
+                self.planner.claim(
+                    stream, item.identity, str(item.existing["id"]), active=not item.archive_after
+                )
         LOGGER.info(
             "Batch %d of %s: %d records, %d write calls so far",
             self.batches,
