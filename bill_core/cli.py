@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import logging
-import signal
 import sys
-from collections.abc import Callable
-from types import FrameType
 from typing import Any, NoReturn
 
 import click
@@ -36,49 +32,6 @@ def exit_for_settings(
         plugin,
     )
     sys.exit(EXIT_CONFIG_ERROR)
-
-
-#: The signals a scheduler or a terminal sends to stop a run.
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-
-def exit_nonzero_on_stop_signals(logger: logging.Logger) -> None:
-    """The SDK's SIGTERM/SIGINT handlers end a run with exit status 0 (a tap's after writing
-    its last STATE), so a scheduler records a stopped run as a success. Keep what they do
-    and exit 128 + the signal's number, as a shell reports a process a signal stopped.
-    (Replacing a handler is `signal.signal`: no SDK internals are touched.)"""
-    for signum in STOP_SIGNALS:
-        previous = signal.getsignal(signum)
-        if callable(previous):
-            signal.signal(signum, _stopping(logger, previous))
-
-
-def _stopping(
-    logger: logging.Logger, previous: Callable[[int, FrameType | None], Any]
-) -> Callable[[int, FrameType | None], None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        logger.warning("%s received: writing the last STATE and stopping", name)
-        with contextlib.suppress(SystemExit):  # the SDK's handler exits 0
-            previous(signum, frame)
-        logger.error("Stopped by %s; the next run resumes from the last STATE", name)
-        raise SystemExit(128 + signum)
-
-    return handler
-
-
-def signals_held() -> Any:
-    """A context in which SIGTERM/SIGINT wait (delivered when it ends): for a write that a
-    handler writing output of its own must not cut in two."""
-    return _SignalsHeld()
-
-
-class _SignalsHeld:
-    def __enter__(self) -> None:
-        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-
-    def __exit__(self, *_: object) -> None:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def check_config_files(logger: logging.Logger, ctx: click.Context, values: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import copy
 import datetime as dt
 import io
 import json
@@ -24,18 +25,13 @@ from singer_sdk.helpers.types import TapState
 from singer_sdk.singerlib import Message, RecordMessage, StateMessage
 
 from bill_core.check import check_connection
-from bill_core.cli import (
-    check_config_files,
-    check_environment,
-    exit_for_settings,
-    exit_nonzero_on_stop_signals,
-    signals_held,
-)
+from bill_core.cli import check_config_files, check_environment, exit_for_settings
 from bill_core.client import active_clients, get_client
 from bill_core.errors import BillConfigError, BillError
 from bill_core.inputs import future_warning, read_state, start_date
 from bill_core.prefetch import Prefetcher
 from bill_core.settings import ConnectionSettings, connection_properties
+from bill_core.stopping import STOP, StopRequested
 from tap_billcom.client import READERS_AHEAD, RECORDS_EMITTED, BillStream
 from tap_billcom.streams import STREAM_TYPES
 
@@ -84,9 +80,10 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
 
     @override
     def write_message(self, message: Message) -> None:
-        self._held += self.format_message(message)
-        if not isinstance(message, RecordMessage) or len(self._held) >= self.BLOCK:
-            self.flush()
+        with STOP.writing():
+            self._held += self.format_message(message)
+            if not isinstance(message, RecordMessage) or len(self._held) >= self.BLOCK:
+                self.flush()
 
     def write_record_text(
         self, stream: str, record: bytes | msgspec.Raw, version: int | None, extracted: dt.datetime
@@ -101,29 +98,38 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             self._extracted = extracted
             self._extracted_text = b',"time_extracted":' + singer_encoder.encode(extracted) + b"}\n"
         version_text = b"" if version is None else b',"version":%d' % version
-        # One append of the whole line: a signal handler writing the last STATE (between two
-        # bytecodes of this thread) never finds half a record held.
-        self._held += b"".join((prefix, record, version_text, self._extracted_text))
-        if len(self._held) >= self.BLOCK:
-            self.flush()
+        with STOP.writing():
+            self._held += b"".join((prefix, record, version_text, self._extracted_text))
+            if len(self._held) >= self.BLOCK:
+                self.flush()
 
     def write_line(self, line: bytes) -> None:
         """A message other than a RECORD, serialised already: written out with what is held."""
-        self._held += line
-        self.flush()
+        with STOP.writing():
+            self._held += line
+            self.flush()
 
     def _flush_at_exit(self) -> None:
         with contextlib.suppress(OSError, ValueError):
             self.flush()
 
     def flush(self) -> None:
-        # Written and cleared with SIGTERM/SIGINT held: a handler writing the last STATE in
-        # between would write these records a second time.
-        with signals_held():
+        # Never cut by a stop signal (bill_core/stopping.py): written, then cleared.
+        with STOP.writing():
             if self._held:
-                sys.stdout.buffer.write(self._held)
+                write_all(sys.stdout.buffer, self._held)
                 self._held.clear()
             sys.stdout.flush()
+
+
+def write_all(out: Any, data: bytearray) -> None:
+    """Write every byte. With PYTHONUNBUFFERED (Meltano sets it) `sys.stdout.buffer` is the
+    raw file, whose `write` may write only part of a large block (a pipe write interrupted
+    by a signal after some bytes went through): the rest was silently lost, leaving a line
+    cut in two in the target's input."""
+    written = 0
+    while written < len(data):
+        written += out.write(data[written:]) or 0
 
 
 class TextStateWriter(StateWriter):
@@ -190,7 +196,8 @@ class TapBillcom(Tap):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        exit_nonzero_on_stop_signals(self.logger)
+        STOP.install(self.logger)  # replaces the SDK's handler (which exits 0)
+        STOP.on_stop = self.write_last_state
         first = start_date(self.config)  # a date the SDK cannot read fails here, named
         warning = future_warning("`start_date`", first) if first else None
         if warning:
@@ -217,6 +224,11 @@ class TapBillcom(Tap):
         except BillError as error:
             cls.logger.error("%s", error)
             sys.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else EXIT_BILL_ERROR)
+        except StopRequested as stop:
+            if STOP.on_stop is not None:
+                STOP.on_stop()
+            cls.logger.error("Stopped by %s; the next run resumes from the last STATE", stop)
+            sys.exit(128 + stop.signum)
         finally:
             while READERS_AHEAD:
                 READERS_AHEAD.pop().close()
@@ -284,6 +296,10 @@ class TapBillcom(Tap):
             ctx.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else EXIT_BILL_ERROR)
         cls.logger.info("%s", verdict)
         ctx.exit()
+
+    def write_last_state(self) -> None:
+        """After a stop signal (raised between two writes): the state of what was emitted."""
+        self.write_message(StateMessage(value=copy.deepcopy(self.state)))
 
     @property
     @override

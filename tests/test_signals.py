@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from bill_emulator import Emulator, EmulatorConfig
+from tap_billcom.tap import write_all
 from tests.conftest import config_for
 from tests.taprun import ROOT, assert_no_secret, config_secrets, kill, run_tap, start_tap
 from tests.targetrun import messages_for, singer_lines, write_calls
@@ -172,3 +173,23 @@ def test_a_signal_mid_stream_flushes_state_exits_nonzero_and_a_restart_loses_not
     assert emitted | set(restarted.ids("bills")) == every
     assert_no_secret(stderr, config_secrets(config), kind="tap stderr (logs, errors)")
     _ = kill  # (SIGKILL is covered in test_reliability_tap.py)
+
+
+def test_a_block_of_output_is_written_whole_by_a_raw_stdout_that_writes_part_of_it() -> None:
+    """With PYTHONUNBUFFERED (as Meltano runs taps) stdout is the raw file, whose write may
+    take only part of a block (a pipe write cut short by a signal): the rest must follow,
+    not be dropped (it left a RECORD line cut in two before the last STATE)."""
+
+    class ShortWrites:
+        def __init__(self) -> None:
+            self.data = bytearray()
+
+        def write(self, chunk: Any) -> int:
+            taken = bytes(chunk[:1000])
+            self.data += taken
+            return len(taken)
+
+    out = ShortWrites()
+    block = bytearray(b"".join(b'{"type":"RECORD","n":%d}\n' % n for n in range(3000)))
+    write_all(out, block)
+    assert out.data == block
