@@ -108,8 +108,8 @@ class TargetBillcom(Target):
             title="Results file",
             description=(
                 "JSON Lines file with one line per record: stream, match key, action "
-                "(created, updated, unchanged, archived, failed, not_written), BILL id, BILL "
-                "error code and message."
+                "(created, updated, unchanged, archived, superseded, failed, not_written), BILL "
+                "id, BILL or target-billcom error code and message. Must not be empty."
             ),
         ),
         th.Property(
