@@ -29,6 +29,9 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Money has at most 2 decimals (assumption: BILL stores cents for USD amounts).
 MONEY_DECIMALS = 2
 _CENT = Decimal(1).scaleb(-MONEY_DECIMALS)
+#: Amounts and quantities below 10**13 (assumption: BILL publishes no limit; 1e400 is valid
+#: JSON, and no bill or invoice line is ten trillion).
+MAX_DIGITS = 13
 #: Above this many digits a quantize to cents exceeds Decimal's default precision.
 _HUGE_DIGITS = 24
 
@@ -281,6 +284,8 @@ def _check_amount(path: str, value: Any, *, quantity: bool = False) -> Iterator[
         yield Problem(path, f"{value!r} is not a number")
     elif number <= 0:
         yield Problem(path, f"{value} must be greater than 0")
+    elif number.adjusted() >= MAX_DIGITS:
+        yield Problem(path, f"is too large (more than {MAX_DIGITS} digits before the point)")
     elif not quantity and not exact_cents(number):
         # "12.500" (numeric(p,4), SQL Server money) is 12.50: only real fractions of a cent fail.
         yield Problem(path, f"{value} has more than {MONEY_DECIMALS} decimals")

@@ -29,7 +29,7 @@ from bill_core.writes import (
     line_total_problems,
     validate,
 )
-from target_billcom.index import Indexes, Key, key_of
+from target_billcom.index import Indexes, Key, key_of, key_view
 from target_billcom.mapping import NAME_REFERENCES, Change, Incoming, diff, incoming
 
 
@@ -168,11 +168,28 @@ class Planner:
         elif record.get("id"):
             text = "i" + str(record["id"])
         else:
-            key = self.match_key(stream, record)
-            if key == "?":
-                return None
-            text = "m" + key.strip().casefold()
+            key = self._given_key(stream, record)
+            if key is None:
+                return None  # no complete key: the record is no version of anything
+            text = "m" + json.dumps(key)
         return hashlib.blake2b(f"{stream}\0{text}".encode(), digest_size=16).digest()
+
+    def _given_key(self, stream: str, record: Mapping[str, Any]) -> list[str] | None:
+        """The match key as the record gives it (a name where it names a reference), each
+        part trimmed and case-folded; None when a part is missing."""
+        try:
+            item = incoming(stream, record)
+        except (TypeError, ValueError, AttributeError):
+            return None
+        parts = []
+        for name in self.match_keys[stream]:
+            named = item.names.get(name) or item.names.get(NAMED_AS.get(name, ""))
+            value = named or get_path(key_view(stream, item.body), name)
+            text = str(value).strip().casefold() if value is not None else ""
+            if not text:
+                return None
+            parts.append(text)
+        return parts
 
     def claim(self, stream: str, identity: bytes | None, bill_id: str, *, active: bool) -> None:
         """The object now belongs to this record for the rest of the run (and ends active
@@ -244,7 +261,10 @@ class Planner:
             planned.step = Step.DEFER
             return planned
         if existing is None and key is not None:
-            existing, problem = self._match(planned, key, want_archived=item.archive)
+            # A row deleted at the source is the live object (archive it), unlike a record
+            # that exists archived (an organization copy), matched to an archived one.
+            wanted = item.archive and not item.deleted
+            existing, problem = self._match(planned, key, want_archived=wanted)
             problems += [problem] if problem else []
         if item.deleted and existing is None and (key is not None or missing):
             # Deleted at the source and never in BILL (or its parent is not): nothing to do.
@@ -416,6 +436,9 @@ def _customer_conflict(planned: Planned, existing: Mapping[str, Any]) -> list[Pr
     )
     return [Problem("customer", message, CUSTOMER_CONFLICT)]
 
+
+#: Match-key fields whose reference a record may give by name, under the name's path.
+NAMED_AS = {"customerId": "customer.id"}
 
 CLASSIFICATION_NAMES_BY_FIELD = {
     field[: -len("Id")] + "Name": field for field in CLASSIFICATION_REFERENCES

@@ -342,3 +342,36 @@ def test_state_is_withheld_when_records_failed_for_a_reason_a_retry_could_fix(
     )
     assert run.actions() == {"failed": 1}
     assert run.states == [state["value"]]
+
+
+# -- found by trying it from outside (issue 12, item 4) ---------------------------------------
+
+
+def test_records_without_a_complete_match_key_are_not_versions_of_each_other(
+    emulator: Emulator, tap_config: dict[str, Any]
+) -> None:
+    """Two bad records lacking an invoice number were taken for versions of one record (the
+    first reported `superseded`, its own problems never); each gets its own failure."""
+    records = [
+        {"vendorName": "X", "billLineItems": [{"amount": "1.00"}]},
+        {"vendorName": "X", "billLineItems": [{"amount": "1e400"}]},
+    ]
+    run = run_target(tap_config, singer_lines(messages_for("bills", records)), emulator=emulator)
+    assert run.actions() == {"failed": 2}
+    assert "amount: is too large" in run.results[1]["message"]
+
+
+def test_a_row_deleted_at_the_source_archives_the_active_twin_not_the_archived_one(
+    emulator: Emulator, tap_config: dict[str, Any]
+) -> None:
+    organization = emulator.organization()
+    vendor = next(v for v in organization.list("vendors") if not v.get("archived"))
+    twin = organization.create("vendors", {"name": vendor["name"], "email": "old@x.com"})
+    organization.archive("vendors", twin["id"])
+    deleted = {"name": vendor["name"], "_sdc_deleted_at": "2026-11-01T00:00:00Z"}
+    run = run_target(
+        tap_config, singer_lines(messages_for("vendors", [deleted])), emulator=emulator
+    )
+    assert run.actions() == {"archived": 1}, run.results
+    assert run.results[0]["id"] == vendor["id"]
+    assert organization.get("vendors", vendor["id"])["archived"] is True
