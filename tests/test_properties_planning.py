@@ -58,7 +58,8 @@ def served() -> Iterator[Emulator]:
 def amount_values(cents: int) -> st.SearchStrategy[Any]:
     value = Decimal(cents) / 100
     return st.sampled_from(
-        [str(value), f"{value}00", value, float(value)] + ([int(value)] if cents % 100 == 0 else [])
+        [str(value), f"{value:.2f}00", value, float(value)]
+        + ([int(value)] if cents % 100 == 0 else [])
     )
 
 
