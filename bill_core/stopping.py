@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -47,6 +48,8 @@ class StopSignals:
 
     def install(self, logger: logging.Logger) -> None:
         self._logger = logger
+        if threading.current_thread() is not threading.main_thread():
+            return  # (a tap built inside another program's thread keeps its handlers)
         for signum in STOP_SIGNALS:
             signal.signal(signum, self._handle)
 

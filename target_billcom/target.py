@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from functools import cached_property
@@ -149,8 +150,9 @@ class TargetBillcom(Target):
         # The SDK's handlers drain every sink and exit 0, passing STATE on for records never
         # written; these stop taking input instead (see _on_signal). Replacing a handler is
         # plain Python (`signal.signal`), no SDK internals.
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, self._on_signal)
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, self._on_signal)
         self._check_settings()
         self.logger.info("Reading Singer messages (SIGTERM or SIGINT stops the run cleanly)")
 
