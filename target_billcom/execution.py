@@ -25,7 +25,8 @@ from bill_core.errors import (
 )
 from target_billcom.index import Indexes
 from target_billcom.mapping import for_create, written_mismatch
-from target_billcom.planning import Planned, References, Step
+from target_billcom.planning import Planned, Step
+from target_billcom.references import References
 from target_billcom.results import Action, Results
 
 LOGGER = logging.getLogger("target_billcom")

@@ -19,7 +19,8 @@ from bill_core.errors import (
 )
 from target_billcom.execution import SUPERSEDED_MESSAGE, Executor
 from target_billcom.index import Indexes, key_view
-from target_billcom.planning import Planned, Planner, References, Step
+from target_billcom.planning import Planned, Planner, Step
+from target_billcom.references import References
 from target_billcom.results import Action, Results
 
 if TYPE_CHECKING:
