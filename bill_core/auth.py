@@ -4,10 +4,17 @@ One `BillAuth` per process and connection (see `bill_core.client.get_client`): B
 logins per developer key per hour (https://developer.bill.com/docs/api-rate-limits), so the
 session is created once, shared by every stream or sink, and renewed only when BILL says it
 expired (401 BDC_1109) or when it has been idle long enough that BILL will have dropped it.
+
+A refused sign-in (wrong password BDC_1101, key BDC_1102, organization BDC_1123, access
+BDC_1104, locked BDC_1107/BDC_1110, ...) is sent once per process and never again: every
+caller waiting for the session (prefetch, window workers, sinks) gets that same refusal.
+Retrying a wrong password from every thread is how BILL ends up locking the login. A BILL
+that cannot be reached at all on the first contact is reported once the same way.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
@@ -18,6 +25,7 @@ from typing import Any
 import requests
 from requests.auth import AuthBase
 
+from bill_core.errors import BillAuthError, BillUnreachableError
 from bill_core.settings import BASE_URLS, ConnectionSettings
 
 LOGGER = logging.getLogger("bill_core")
@@ -56,6 +64,10 @@ class BillAuth(AuthBase):
         self._generation = 0
         self._last_used = 0.0
         self.logins = 0
+        #: Sign-in requests sent (refused ones included).
+        self.attempts = 0
+        #: BILL's refusal of this process's sign-in: raised again to every later caller.
+        self.refused: Exception | None = None
         self._post: Callable[[str, dict[str, Any], bool], dict[str, Any]] | None = None
 
     def bind(self, post: Callable[[str, dict[str, Any], bool], dict[str, Any]]) -> None:
@@ -75,7 +87,13 @@ class BillAuth(AuthBase):
                 LOGGER.info("BILL session idle for %.0f s; signing in again", idle)
                 self._session = None
             if self._session is None:
-                self._session = self._login()
+                if self.refused is not None:
+                    raise copy.copy(self.refused)  # (a copy: threads raise it at once)
+                try:
+                    self._session = self._login()
+                except (BillAuthError, BillUnreachableError) as error:
+                    self.refused = error
+                    raise
             self._last_used = time.monotonic()
             return self._session
 
@@ -116,9 +134,8 @@ class BillAuth(AuthBase):
         if settings.mfa_remember_me_id:
             body["rememberMeId"] = settings.mfa_remember_me_id
             body["device"] = settings.mfa_device
-        from bill_core.errors import BillAuthError  # local: errors imports nothing from here
-
         try:
+            self.attempts += 1
             answer = self._post(f"{settings.base_url}/v3/login", body, False)
         except BillAuthError as error:
             if not (settings.sync_token and error.code == "BDC_1101"):
@@ -163,6 +180,7 @@ class BillAuth(AuthBase):
             "devKey": settings.dev_key,
         }
         assert self._post is not None
+        self.attempts += 1
         answer = self._post(url, form, True)
         data = answer.get("response_data") if isinstance(answer, dict) else None
         return data if isinstance(data, dict) else {}

@@ -22,7 +22,6 @@ import logging
 import random
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
@@ -48,10 +47,12 @@ from bill_core.errors import (
     BillAuthError,
     BillError,
     BillErrorDetail,
+    BillInterruptedError,
     BillPermissionError,
     BillRateLimitError,
     BillRequestError,
     BillTransientError,
+    BillUnreachableError,
 )
 from bill_core.paging import RawPage
 from bill_core.prefetch import Prefetcher
@@ -76,6 +77,11 @@ _NETWORK_ERRORS = (
 _REPEATABLE_POST_SUFFIXES = ("/v3/login", "/Login.json", "/v3/logout", "/archive", "/restore")
 #: Consecutive BDC_1109 answers on fresh sessions before giving up (BILL rejects every session).
 _MAX_RELOGINS_PER_REQUEST = 2
+#: Until BILL has answered once, a connection that cannot be made (DNS, refused, TLS, no
+#: answer) is tried this often, each connect waiting at most this long, and then reported as
+#: a setting or network problem: minutes of backoff would only hide a wrong `base_url`.
+FIRST_CONTACT_ATTEMPTS = 2
+FIRST_CONTACT_CONNECT_TIMEOUT = 5.0
 _BODY_ATTRIBUTE = "_bill_json"
 _MISSING = object()
 #: Set by `BillClient.call(repeatable=True)` for the request it sends (same thread).
@@ -210,6 +216,11 @@ class BillClient(requests.Session):
         self._gate = threading.BoundedSemaphore(settings.max_concurrent_requests)
         self.stats = ClientStats()
         self.hourly_limit_reached: BillRateLimitError | None = None
+        #: Whether BILL has answered anything yet (see FIRST_CONTACT_ATTEMPTS).
+        self.contacted = False
+        #: Set by `abort` (a signal told the run to stop): no new request, no further retry.
+        self._aborted = threading.Event()
+        self.abort_reason = ""
         #: First pages requested ahead of time (bill_core/prefetch.py), when the caller asks.
         self.prefetcher: Prefetcher | None = None
         #: Proxies, CA bundle and client certificate from the environment, per host.
@@ -221,6 +232,19 @@ class BillClient(requests.Session):
 
     def url(self, path: str) -> str:
         return f"{self.settings.base_url}{path}"
+
+    def abort(self, reason: str) -> None:
+        """Stop sending: requests in flight finish, nothing new is sent, waits between retries
+        end now; each raises BillInterruptedError instead."""
+        self.abort_reason = reason
+        self._aborted.set()
+
+    def _check_aborted(self, request: requests.PreparedRequest) -> None:
+        if self._aborted.is_set():
+            msg = f"{request.method} {_path(request)} not sent: {self.abort_reason}"
+            raise BillInterruptedError(
+                msg, hint="run again; nothing is lost (re-runs never duplicate)"
+            )
 
     def call(
         self,
@@ -316,18 +340,17 @@ class BillClient(requests.Session):
         next(waits)  # python-backoff's generators yield once before the first value
         attempt = relogins = 0
         while True:
+            self._check_aborted(request)
             generation = self.bill_auth.apply(request).generation if authenticated else 0
+            first_contact = not self.contacted
             try:
-                response = self._send_gated(request, **kwargs)
+                response = self._send_gated(request, **self._timeouts(kwargs, first_contact))
+                self.contacted = True
                 body = _read_body(response)
             except (*_NETWORK_ERRORS, ValueError) as exc:
-                reason = _describe(exc)
-                if not idempotent and _may_have_been_sent(exc):
-                    msg = f"{request.method} {_path(request)} got no usable answer ({reason})"
-                    raise BillAmbiguousWriteError(
-                        msg, hint="look the object up in BILL before sending it again"
-                    ) from None
-                attempt = self._retry_or_raise(request, attempt, waits, reason)
+                attempt = self._network_failure(
+                    request, exc, attempt, waits, idempotent=idempotent, first=first_contact
+                )
                 continue
             details = errors.parse_error_body(body) if response.status_code >= 400 else []
             code = next((d.code for d in details if d.code), None)
@@ -423,7 +446,7 @@ class BillClient(requests.Session):
                 preload_content=True,
                 decode_content=True,
                 retries=adapter.max_retries,
-                timeout=urllib3.Timeout(connect=timeout, read=timeout),
+                timeout=_urllib3_timeout(timeout),
             )
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise _as_requests_error(exc, request) from exc
@@ -441,15 +464,68 @@ class BillClient(requests.Session):
             extract_cookies_to_jar(response.cookies, request, answer)
         return response
 
+    @staticmethod
+    def _timeouts(kwargs: dict[str, Any], first_contact: bool) -> dict[str, Any]:
+        if not first_contact:
+            return kwargs
+        read = kwargs["timeout"]
+        connect = min(FIRST_CONTACT_CONNECT_TIMEOUT, float(read))
+        return {**kwargs, "timeout": (connect, read)}
+
+    def _network_failure(
+        self,
+        request: requests.PreparedRequest,
+        exc: BaseException,
+        attempt: int,
+        waits: Iterator[float],
+        *,
+        idempotent: bool,
+        first: bool,
+    ) -> int:
+        """The next attempt's number after a request got no usable answer, or the error."""
+        failure = _connect_failure(exc) if first else None
+        if failure is not None:
+            return self._first_contact_failed(request, attempt, waits, failure)
+        reason = _describe(exc)
+        if not idempotent and _may_have_been_sent(exc):
+            msg = f"{request.method} {_path(request)} got no usable answer ({reason})"
+            raise BillAmbiguousWriteError(
+                msg, hint="look the object up in BILL before sending it again"
+            ) from None
+        return self._retry_or_raise(request, attempt, waits, reason)
+
+    def _first_contact_failed(
+        self, request: requests.PreparedRequest, attempt: int, waits: Iterator[float], failure: str
+    ) -> int:
+        """BILL was never reached: try once more, then name the URL and the likely fix."""
+        if attempt + 1 < FIRST_CONTACT_ATTEMPTS:
+            return self._retry_or_raise(
+                request, attempt, waits, failure, limit=FIRST_CONTACT_ATTEMPTS - 1
+            )
+        parts = urlsplit(request.url or "")
+        where = f"{parts.scheme}://{parts.netloc}"
+        settings = self.settings
+        msg = f"Cannot reach BILL at {where} ({failure}; {attempt + 1} attempts)"
+        hint = (
+            f"check `base_url` (this run uses {settings.base_url}) or `environment` "
+            f"({settings.environment}); {_CONNECT_HINTS.get(failure, '')}"
+            "then the network, a firewall or a proxy (HTTPS_PROXY, NO_PROXY)"
+        )
+        raise BillUnreachableError(msg, hint=hint)
+
     def _retry_or_raise(
-        self, request: requests.PreparedRequest, attempt: int, waits: Iterator[float], reason: str
+        self,
+        request: requests.PreparedRequest,
+        attempt: int,
+        waits: Iterator[float],
+        reason: str,
+        *,
+        limit: int | None = None,
     ) -> int:
         attempt += 1
-        if attempt > self.settings.max_retries:
-            msg = (
-                f"{request.method} {_path(request)} failed after "
-                f"{self.settings.max_retries} retries ({reason})"
-            )
+        limit = self.settings.max_retries if limit is None else limit
+        if attempt > limit:
+            msg = f"{request.method} {_path(request)} failed after {limit} retries ({reason})"
             raise BillTransientError(
                 msg, hint="BILL or the network is failing; run again later (state is saved)"
             )
@@ -462,10 +538,11 @@ class BillClient(requests.Session):
             _path(request),
             reason,
             attempt,
-            self.settings.max_retries,
+            limit,
             wait,
         )
-        time.sleep(wait)
+        if self._aborted.wait(wait):  # a stop does not wait out the backoff
+            self._check_aborted(request)
         return attempt
 
     def _hourly_limit(
@@ -599,6 +676,12 @@ def _as_requests_error(
     return requests.exceptions.ConnectionError(exc, request=request)
 
 
+def _urllib3_timeout(timeout: Any) -> urllib3.Timeout:
+    """requests' timeout (a number, or a (connect, read) pair) for urllib3."""
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return urllib3.Timeout(connect=connect, read=read)
+
+
 def _read_body(response: requests.Response) -> Any:
     """A 2xx body must be JSON (else it was cut or garbled: the caller retries on the
     ValueError); error bodies may be a gateway's HTML, read leniently."""
@@ -624,6 +707,36 @@ def _may_have_been_sent(exc: BaseException) -> bool:
         isinstance(exc, requests.exceptions.ConnectionError)
         and "NewConnectionError" in repr(exc.args)
     )
+
+
+_CONNECT_HINTS = {
+    "the host name does not resolve": "a typo in the host name? ",
+    "the connection was refused": "is the port right, and is the server running? ",
+    "the TLS handshake failed": (
+        "https:// for a server that speaks plain HTTP (a local emulator is http://)? a proxy "
+        "that intercepts TLS needs its CA in REQUESTS_CA_BUNDLE; "
+    ),
+}
+
+
+#: (exception class, text in its arguments or "", what kept the connection from being made),
+#: first match wins (SSLError and ProxyError are ConnectionErrors too).
+_CONNECT_FAILURES: tuple[tuple[type[BaseException], str, str], ...] = (
+    (requests.exceptions.SSLError, "", "the TLS handshake failed"),
+    (requests.exceptions.ProxyError, "", "the proxy refused or failed"),
+    (requests.exceptions.ConnectTimeout, "", "no answer to the connection"),
+    (requests.exceptions.ConnectionError, "NameResolutionError", "the host name does not resolve"),
+    (requests.exceptions.ConnectionError, "NewConnectionError", "the connection was refused"),
+)
+
+
+def _connect_failure(exc: BaseException) -> str | None:
+    """What kept a connection from being made (None: it was made, or it is unclear)."""
+    text = repr(exc.args)
+    for kind, marker, failure in _CONNECT_FAILURES:
+        if isinstance(exc, kind) and marker in text:
+            return failure
+    return None
 
 
 def _describe(exc: BaseException) -> str:

@@ -177,6 +177,16 @@ class BillTransientError(BillError):
     """A failure that was retried until the retry budget ran out (5xx, network, BDC_1322)."""
 
 
+class BillInterruptedError(BillError):
+    """The run was told to stop (SIGTERM, SIGINT): no further request is sent or retried."""
+
+
+class BillUnreachableError(BillTransientError):
+    """BILL could not be reached at all on the first contact (DNS, refused, TLS, no answer to
+    the connection): a setting or the network, not a passing fault, so it is not retried
+    for minutes."""
+
+
 class BillAmbiguousWriteError(BillError):
     """A write was sent but no answer came back: BILL may or may not have applied it.
 

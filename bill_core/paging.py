@@ -45,6 +45,12 @@ PAGE_SIZE = 100
 #: A page asked for again this often, still naming itself as `nextPage`, ends the listing
 #: with an error (never silently: the records after it would be missing).
 MAX_REPEATED_PAGES = 3
+#: A block of records sharing one updatedTime, larger than a page, can only be read by page
+#: token, and offsets shift when a record of the block already read is updated meanwhile
+#: (it leaves the block): the record at the page boundary is skipped, and a keyset resumed
+#: after the block would never see it. So a block is read again (dropping what was emitted)
+#: until a reading finds nothing new, at most this many readings, then left with `gt`.
+MAX_BLOCK_PASSES = 3
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,13 @@ class ListPosition:
     seen: frozenset[str] = field(default_factory=frozenset)
     #: Times in a row BILL answered this position's own page token as `nextPage`.
     repeats: int = 0
+    #: Inside a block of records sharing `since` (a page full of one timestamp, read by
+    #: page token): which reading of the block this is (1, 2, ...), 0 outside a block.
+    block_pass: int = 0
+    #: How many ids of the block had been emitted when this reading of it started.
+    block_start: int = 0
+    #: The block at `since` is done: the next request starts strictly after it (`gt`).
+    after_block: bool = False
 
 
 class RawPage(msgspec.Struct):
@@ -186,7 +199,8 @@ class ListCursor:
         filters = list(self.base_filters)
         if self.keyset:
             if position.since is not None and self.filter_since:
-                filters.append(f"{UPDATED_TIME}:gte:{quoted(filter_time(position.since))}")
+                operator = "gt" if position.after_block else "gte"
+                filters.append(f"{UPDATED_TIME}:{operator}:{quoted(filter_time(position.since))}")
             params["sort"] = f"{UPDATED_TIME}:asc"
         if filters:
             params["filters"] = ",".join(filters)
@@ -203,6 +217,13 @@ class ListCursor:
         since = parse_time(position.since)
         if self.keyset and not self.filter_since:
             records = [r for r in records if (_time_of(r) or since) >= since]
+        if position.block_pass:
+            # Reading a block: only its records; what follows it is read once it is done.
+            return [
+                r
+                for r in records
+                if _time_of(r) == since and r.get("id") not in position.seen_at_since
+            ]
         if not position.seen_at_since:
             return list(records)
         return [
@@ -218,6 +239,8 @@ class ListCursor:
         next_page: str | None,
     ) -> ListPosition | None:
         """The position after this answer, or None when the list is exhausted."""
+        if position.block_pass:
+            return self._in_block(position, records, next_page)
         if not next_page:
             return None  # BILL omits nextPage on the last page.
         if next_page == position.page:
@@ -285,8 +308,42 @@ class ListCursor:
         at_last = frozenset(str(r["id"]) for r in tail)
         if self._stuck(position, records):
             # A page full of one timestamp: follow BILL's token through the tie block.
-            return ListPosition(position.since, position.seen_at_since | at_last, next_page)
+            seen = position.seen_at_since | at_last
+            return ListPosition(
+                position.since,
+                seen,
+                next_page,
+                block_pass=1,
+                block_start=len(position.seen_at_since),
+            )
         return ListPosition(since=last_text, seen_at_since=at_last, page=None)
+
+    def _in_block(
+        self, position: ListPosition, records: Sequence[Mapping[str, Any]], next_page: str | None
+    ) -> ListPosition:
+        """Inside a block of one timestamp: follow the token while pages hold only the block;
+        at its end read it again if the last reading found something new (offsets shift
+        when a record of the block is updated meanwhile), else go on strictly after it."""
+        since = parse_time(position.since or "")
+        block = frozenset(str(r["id"]) for r in records if _time_of(r) == since)
+        seen = position.seen_at_since | block
+        if next_page and next_page != position.page and self._stuck(position, records):
+            return replace(position, seen_at_since=seen, page=next_page, repeats=0)
+        if next_page and next_page == position.page:
+            return self._again(position, records)
+        # The first reading is always checked by a second; later ones only if they found
+        # something (a reading that skipped a record cannot know it did).
+        found_new = position.block_pass == 1 or len(seen) > position.block_start
+        if found_new and position.block_pass < MAX_BLOCK_PASSES:
+            LOGGER.debug("Reading the block of records at %s again", position.since)
+            return ListPosition(
+                position.since,
+                seen,
+                page=None,
+                block_pass=position.block_pass + 1,
+                block_start=len(seen),
+            )
+        return ListPosition(since=position.since, after_block=True)
 
 
 #: BILL's codes for a filter field or operator a list does not take.

@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Any
 
@@ -28,6 +28,12 @@ INVALID = "BDC_1119"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 #: Money has at most 2 decimals (assumption: BILL stores cents for USD amounts).
 MONEY_DECIMALS = 2
+_CENT = Decimal(1).scaleb(-MONEY_DECIMALS)
+#: Amounts and quantities below 10**13 (assumption: BILL publishes no limit; 1e400 is valid
+#: JSON, and no bill or invoice line is ten trillion).
+MAX_DIGITS = 13
+#: Above this many digits a quantize to cents exceeds Decimal's default precision.
+_HUGE_DIGITS = 24
 
 
 @dataclass(frozen=True)
@@ -108,10 +114,13 @@ SHAPES: Mapping[str, WriteShape] = MappingProxyType(
                             "leadTimeInDays",
                             "combinePayments",
                             "companyName",
+                            "paymentTermId",
                         }
                     ),
                 }
             ),
+            # A payment term is an id of one organization: translated like every reference.
+            references=MappingProxyType({"additionalInfo.paymentTermId": "payment_terms"}),
         ),
         "customers": WriteShape(
             stream="customers",
@@ -163,7 +172,10 @@ SHAPES: Mapping[str, WriteShape] = MappingProxyType(
                 {"id", "amount", "quantity", "price", "description", _CLASSIFICATIONS}
             ),
             dates=("dueDate", "invoice.invoiceDate"),
-            line_amounts=("amount",),
+            # A line is "amount, or quantity and price" (https://developer.bill.com/docs/ap-bills):
+            # each is checked when given, so a bad price fails alone, before a bulk call.
+            line_amounts=("amount", "price"),
+            line_quantities=("quantity",),
             max_lengths=MappingProxyType({"invoice.invoiceNumber": 100, "description": 4000}),
             references=MappingProxyType(
                 {"vendorId": "vendors", "payFromChartOfAccountId": "chart_of_accounts"}
@@ -191,9 +203,14 @@ SHAPES: Mapping[str, WriteShape] = MappingProxyType(
             default_match_key=("invoiceNumber",),
             line_items="invoiceLineItems",
             line_required=("quantity",),
-            line_writable=frozenset({"id", "quantity", "price", "description", _CLASSIFICATIONS}),
+            # `amount` is a line's total: BILL's own "Replace an invoice" example sends
+            # {amount, quantity} (https://developer.bill.com/reference/replaceinvoice); its
+            # answers carry price and quantity only.
+            line_writable=frozenset(
+                {"id", "amount", "quantity", "price", "description", _CLASSIFICATIONS}
+            ),
             dates=("invoiceDate", "dueDate"),
-            line_amounts=("price",),
+            line_amounts=("price", "amount"),
             line_quantities=("quantity",),
             # https://developer.bill.com/hc/docs/createinvoice: invoiceNumber <= 100 characters.
             max_lengths=MappingProxyType({"invoiceNumber": 100}),
@@ -267,8 +284,23 @@ def _check_amount(path: str, value: Any, *, quantity: bool = False) -> Iterator[
         yield Problem(path, f"{value!r} is not a number")
     elif number <= 0:
         yield Problem(path, f"{value} must be greater than 0")
-    elif not quantity and -number.as_tuple().exponent > MONEY_DECIMALS:  # type: ignore[operator]
+    elif number.adjusted() >= MAX_DIGITS:
+        yield Problem(path, f"is too large (more than {MAX_DIGITS} digits before the point)")
+    elif not quantity and not exact_cents(number):
+        # "12.500" (numeric(p,4), SQL Server money) is 12.50: only real fractions of a cent fail.
         yield Problem(path, f"{value} has more than {MONEY_DECIMALS} decimals")
+
+
+def exact_cents(number: Decimal) -> bool:
+    """Exact at 2 decimals (trailing zeros allowed: 12.500 is 12.50)."""
+    return number.adjusted() >= _HUGE_DIGITS or number == number.quantize(_CENT)
+
+
+def cents(number: Decimal) -> Decimal:
+    """Rounded half-up to cents (numbers too large for cents are left as they are)."""
+    if number.adjusted() >= _HUGE_DIGITS:
+        return number
+    return number.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
 #: Top-level fields BILL reads as JSON objects (an address given as one line of text is
@@ -337,7 +369,98 @@ def validate(shape: WriteShape, body: Mapping[str, Any], *, partial: bool = Fals
             problems.append(Problem(path, f"must be text, not {type(value).__name__}"))
     if shape.line_items:
         problems.extend(_validate_lines(shape, body.get(shape.line_items), partial=partial))
+    if "paymentInformation" in shape.writable and isinstance(
+        body.get("paymentInformation"), Mapping
+    ):
+        problems.extend(_bank_problems(body))
     return list(dict.fromkeys(problems))  # one line per problem (two checks may agree)
+
+
+def line_total(line: Mapping[str, Any]) -> Decimal | None:
+    """What a line adds to its bill or invoice: `amount` when given, else price x quantity
+    (quantity 1 when left out) rounded half-up to cents; None when neither is a number."""
+    amount = _money(line.get("amount"))
+    if amount is not None:
+        return amount
+    price = _money(line.get("price"))
+    if price is None:
+        return None
+    quantity = _money(line.get("quantity"))
+    product = price * (Decimal(1) if quantity is None else quantity)
+    return (
+        product.quantize(_CENT, rounding=ROUND_HALF_UP)
+        if exact_cents_possible(product)
+        else product
+    )
+
+
+def exact_cents_possible(number: Decimal) -> bool:
+    return number.is_finite() and number.adjusted() < _HUGE_DIGITS
+
+
+def line_total_problems(shape: WriteShape, body: Mapping[str, Any]) -> Iterator[Problem]:
+    """Lines that give both their amount and their price must agree with themselves (checked
+    on what the input sends; a PATCH merged into a stored line is another matter)."""
+    lines = body.get(shape.line_items or "")
+    for index, line in enumerate(lines if isinstance(lines, list) else []):
+        if isinstance(line, Mapping):
+            yield from _line_total_problems(f"{shape.line_items}[{index}]", line)
+
+
+def _line_total_problems(where: str, line: Mapping[str, Any]) -> Iterator[Problem]:
+    amount, price = _money(line.get("amount")), _money(line.get("price"))
+    if amount is None or price is None or amount <= 0 or price <= 0:
+        return
+    computed = line_total({k: v for k, v in line.items() if k != "amount"})
+    if computed is not None and computed != amount:
+        yield Problem(
+            f"{where}.amount",
+            f"{amount} is not price x quantity ({computed}): give the amount or the price",
+        )
+
+
+#: A vendor's bank account as "Create a vendor" and "Create a vendor bank account" send it
+#: (Postman collection; https://developer.bill.com/docs/ap-vendors).
+BANK_ACCOUNT_FIELDS = frozenset(
+    {"nameOnAccount", "accountNumber", "routingNumber", "type", "ownerType", "paymentCurrency"}
+)
+_ACCOUNT_NUMBER = re.compile(r"^[0-9]{4,17}$")
+_ROUTING_NUMBER = re.compile(r"^[0-9]{9}$")
+
+
+def aba_checksum_ok(routing: str) -> bool:
+    """The ABA routing number check digit: 3, 7, 1 weights over the 9 digits, sum % 10 == 0
+    (https://www.frbservices.org/, "Routing number" in the E-Payments Routing Directory)."""
+    weights = (3, 7, 1) * 3
+    return sum(int(d) * w for d, w in zip(routing, weights, strict=True)) % 10 == 0
+
+
+def _bank_problems(body: Mapping[str, Any]) -> Iterator[Problem]:
+    """Bank details checked before they are sent: never echoes a value (they are secret)."""
+    where = "paymentInformation.bankAccount"
+    account = get_path(body, where)
+    if account is None:  # (paymentInformation itself must be an object: _object_problems)
+        return
+    if not isinstance(account, Mapping):
+        yield Problem(where, f"must be an object, not {type(account).__name__}")
+        return
+    for name in sorted(set(account) - BANK_ACCOUNT_FIELDS):
+        yield Problem(f"{where}.{name}", "is not a bank account field")
+    number = account.get("accountNumber")
+    if number is not None and not (isinstance(number, str) and _ACCOUNT_NUMBER.match(number)):
+        yield Problem(
+            f"{where}.accountNumber",
+            "must be text of 4 to 17 digits"
+            + ("" if isinstance(number, str) else " (a JSON number loses leading zeros)"),
+        )
+    routing = account.get("routingNumber")
+    if routing is not None:
+        if not (isinstance(routing, str) and _ROUTING_NUMBER.match(routing)):
+            yield Problem(f"{where}.routingNumber", "must be text of 9 digits")
+        elif not aba_checksum_ok(routing):
+            yield Problem(
+                f"{where}.routingNumber", "is not a valid ABA routing number (check digit)"
+            )
 
 
 def _validate_lines(shape: WriteShape, lines: Any, *, partial: bool) -> Iterator[Problem]:

@@ -33,6 +33,9 @@ KNOWN: dict[str, ErrorKind] = {
     "BDC_1101": ErrorKind(400, "REQUEST", "User name and/or password do not match our records."),
     "BDC_1102": ErrorKind(400, "REQUEST", "Developer key is invalid."),
     "BDC_1104": ErrorKind(400, "REQUEST", "Developer terms are not accepted."),
+    # Not produced by the emulator's own sign-in; for faults (Fault("bdc", code=...)).
+    "BDC_1107": ErrorKind(400, "REQUEST", "Organization is locked."),
+    "BDC_1110": ErrorKind(400, "REQUEST", "Login is locked."),
     "BDC_1108": ErrorKind(400, "REQUEST", "Missing parameter value for parameter: {}"),
     # 401 reported as live-verified by a third-party integration (unverified). Double space is
     # BILL's text.

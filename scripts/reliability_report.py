@@ -25,7 +25,9 @@ from tests.taprun import SCAN  # noqa: E402
 from tests.targetrun import run_target  # noqa: E402
 from tests.test_bad_input import BAD_RECORDS, GOOD, bad_input  # noqa: E402
 from tests.test_reliability_tap import COVERED_ELSEWHERE, Scenario, Tally  # noqa: E402
+from tests.test_reliability_tap import NEW_SCENARIOS as TAP_STOPS  # noqa: E402
 from tests.test_reliability_tap import SCENARIOS as TAP_SCENARIOS  # noqa: E402
+from tests.test_reliability_target import NEW_SCENARIOS as TARGET_ACCOUNTING  # noqa: E402
 from tests.test_reliability_target import SCENARIOS as TARGET_SCENARIOS  # noqa: E402
 
 HEADER = (
@@ -66,7 +68,9 @@ def main() -> int:
     scenarios = [
         *(("tap", s) for s in TAP_SCENARIOS),
         *(("tap", s) for s in COVERED_ELSEWHERE),
+        *(("tap", s) for s in TAP_STOPS),
         *(("target", s) for s in TARGET_SCENARIOS),
+        *(("target", s) for s in TARGET_ACCOUNTING),
         (
             "target",
             Scenario("bad input: every kind in one run, good records around them", bad_input_run),

@@ -32,6 +32,7 @@ from bill_core import catalog, schemas
 from bill_core.catalog import UPDATED_TIME, BillObject
 from bill_core.client import BillClient, decode_json, get_client, json_body
 from bill_core.errors import BillRateLimitError, BillRequestError
+from bill_core.masking import masked, may_hold_number
 from bill_core.paging import (
     ListCursor,
     ListPosition,
@@ -73,8 +74,9 @@ class BillPaginator(BaseAPIPaginator[ListPosition | None]):
 
     @override
     def continue_if_empty(self, response: requests.Response) -> bool:
-        # A page may hold nothing new (only the boundary records) yet carry a nextPage.
-        return bool((json_body(response) or {}).get("nextPage"))
+        # A page may hold nothing new (only the boundary records, or a block of one
+        # timestamp read again) yet the list goes on.
+        return self.get_next(response) is not None
 
 
 #: Readers started ahead of their stream's sync (closed when the tap ends, read or not).
@@ -399,9 +401,13 @@ class BillStream(RESTStream[ListPosition | None]):
             row[self.bill_object.parent_key] = context[self.bill_object.parent_key]
         if self._skip_archived and row.get("archived") is True:
             return None
-        if type(row) is not RawRow and not row.keys() <= self._properties:
+        if type(row) is RawRow:
+            if not may_hold_number(self.name, row.raw):
+                return row
+            row = decode_json(row.raw)  # looked at, and written out, as a dict
+        if not row.keys() <= self._properties:
             row = self._drop_unknown_fields(row)
-        return row
+        return masked(self.name, row)
 
     @cached_property
     def _skip_archived(self) -> bool:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import copy
 import datetime as dt
+import io
+import json
 import sys
 import time
 from functools import cached_property
-from typing import Any
+from typing import IO, Any
 
 import click
 import msgspec
@@ -22,11 +25,13 @@ from singer_sdk.helpers.types import TapState
 from singer_sdk.singerlib import Message, RecordMessage, StateMessage
 
 from bill_core.check import check_connection
-from bill_core.cli import exit_for_settings
+from bill_core.cli import check_config_files, check_environment, exit_for_settings
 from bill_core.client import active_clients, get_client
 from bill_core.errors import BillConfigError, BillError
+from bill_core.inputs import future_warning, read_state, start_date
 from bill_core.prefetch import Prefetcher
 from bill_core.settings import ConnectionSettings, connection_properties
+from bill_core.stopping import STOP, StopRequested
 from tap_billcom.client import READERS_AHEAD, RECORDS_EMITTED, BillStream
 from tap_billcom.streams import STREAM_TYPES
 
@@ -75,45 +80,56 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
 
     @override
     def write_message(self, message: Message) -> None:
-        self._held += self.format_message(message)
-        if not isinstance(message, RecordMessage) or len(self._held) >= self.BLOCK:
-            self.flush()
+        with STOP.writing():
+            self._held += self.format_message(message)
+            if not isinstance(message, RecordMessage) or len(self._held) >= self.BLOCK:
+                self.flush()
 
     def write_record_text(
         self, stream: str, record: bytes | msgspec.Raw, version: int | None, extracted: dt.datetime
     ) -> None:
         """A RECORD message whose record is JSON text already (see RawRow): the same line
         `write_message` would write for it decoded, without decoding and encoding it."""
-        held = self._held
         prefix = self._prefixes.get(stream)
         if prefix is None:
             prefix = b'{"type":"RECORD","stream":' + singer_encoder.encode(stream) + b',"record":'
             self._prefixes[stream] = prefix
-        held += prefix
-        held += record
-        if version is not None:
-            held += b',"version":%d' % version
         if extracted is not self._extracted:
             self._extracted = extracted
             self._extracted_text = b',"time_extracted":' + singer_encoder.encode(extracted) + b"}\n"
-        held += self._extracted_text
-        if len(held) >= self.BLOCK:
-            self.flush()
+        version_text = b"" if version is None else b',"version":%d' % version
+        with STOP.writing():
+            self._held += b"".join((prefix, record, version_text, self._extracted_text))
+            if len(self._held) >= self.BLOCK:
+                self.flush()
 
     def write_line(self, line: bytes) -> None:
         """A message other than a RECORD, serialised already: written out with what is held."""
-        self._held += line
-        self.flush()
+        with STOP.writing():
+            self._held += line
+            self.flush()
 
     def _flush_at_exit(self) -> None:
         with contextlib.suppress(OSError, ValueError):
             self.flush()
 
     def flush(self) -> None:
-        if self._held:
-            sys.stdout.buffer.write(self._held)
-            self._held.clear()
-        sys.stdout.flush()
+        # Never cut by a stop signal (bill_core/stopping.py): written, then cleared.
+        with STOP.writing():
+            if self._held:
+                write_all(sys.stdout.buffer, self._held)
+                self._held.clear()
+            sys.stdout.flush()
+
+
+def write_all(out: Any, data: bytearray) -> None:
+    """Write every byte. With PYTHONUNBUFFERED (Meltano sets it) `sys.stdout.buffer` is the
+    raw file, whose `write` may write only part of a large block (a pipe write interrupted
+    by a signal after some bytes went through): the rest was silently lost, leaving a line
+    cut in two in the target's input."""
+    written = 0
+    while written < len(data):
+        written += out.write(data[written:]) or 0
 
 
 class TextStateWriter(StateWriter):
@@ -178,18 +194,41 @@ class TapBillcom(Tap):
         ),
     ).to_dict()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        STOP.install(self.logger)  # replaces the SDK's handler (which exits 0)
+        STOP.on_stop = self.write_last_state
+        first = start_date(self.config)  # a date the SDK cannot read fails here, named
+        warning = future_warning("`start_date`", first) if first else None
+        if warning:
+            self.logger.warning("%s.", warning)
+
+    @classmethod
+    @override
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        check_config_files(cls.logger, ctx, value)
+        return super().cb_config(ctx, param, value)
+
     @classmethod
     @override
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         """Run the CLI; end with one summary line, and BILL errors as one-line messages."""
         started = time.monotonic()
         try:
+            check_environment(cls, kwargs.get("config"))
+            if kwargs.get("state") is not None:
+                kwargs["state"] = cls._checked_state(kwargs["state"])
             super().invoke(*args, **kwargs)
         except ConfigValidationError as error:
             exit_for_settings(cls.logger, error, cls.name)
         except BillError as error:
             cls.logger.error("%s", error)
             sys.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else EXIT_BILL_ERROR)
+        except StopRequested as stop:
+            if STOP.on_stop is not None:
+                STOP.on_stop()
+            cls.logger.error("Stopped by %s; the next run resumes from the last STATE", stop)
+            sys.exit(128 + stop.signum)
         finally:
             while READERS_AHEAD:
                 READERS_AHEAD.pop().close()
@@ -218,6 +257,24 @@ class TapBillcom(Tap):
 
     @classmethod
     @override
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        try:
+            super().cb_discover(ctx, param, value)
+        except BillConfigError as error:  # e.g. a start_date that is not a date
+            cls.logger.error("%s", error)
+            ctx.exit(EXIT_CONFIG_ERROR)
+
+    @classmethod
+    def _checked_state(cls, state: IO[str]) -> IO[str]:
+        """The `--state` file, checked (an InputError names it and the fix) and unwrapped
+        from a STATE message or Meltano's `singer_state`, as the SDK reads it."""
+        value, notes = read_state(state.read(), getattr(state, "name", "--state"))
+        for note in notes:
+            cls.logger.warning("%s.", note)
+        return io.StringIO(json.dumps(value))
+
+    @classmethod
+    @override
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         """`tap-billcom --test`: sign in and read one page, emitting no records; print a
         verdict or the actionable error. (`--test=schema` keeps the SDK's behaviour.)"""
@@ -232,11 +289,17 @@ class TapBillcom(Tap):
                 validate_config=True,
             )
             verdict = check_connection(get_client(ConnectionSettings.from_config(tap.config)))
+        except ConfigValidationError as error:
+            exit_for_settings(cls.logger, error, cls.name)
         except BillError as error:
             cls.logger.error("Connection check failed: %s", error)
             ctx.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else EXIT_BILL_ERROR)
         cls.logger.info("%s", verdict)
         ctx.exit()
+
+    def write_last_state(self) -> None:
+        """After a stop signal (raised between two writes): the state of what was emitted."""
+        self.write_message(StateMessage(value=copy.deepcopy(self.state)))
 
     @property
     @override

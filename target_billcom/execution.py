@@ -16,16 +16,21 @@ from typing import Any
 from bill_core import catalog
 from bill_core.client import BillClient
 from bill_core.errors import (
+    CONCURRENCY_LIMIT,
     BillAmbiguousWriteError,
     BillError,
+    BillInterruptedError,
     BillRateLimitError,
+    BillTransientError,
 )
 from target_billcom.index import Indexes
-from target_billcom.mapping import for_create
-from target_billcom.planning import Planned, References, Step
+from target_billcom.mapping import for_create, written_mismatch
+from target_billcom.planning import Planned, Step
+from target_billcom.references import References
 from target_billcom.results import Action, Results
 
 LOGGER = logging.getLogger("target_billcom")
+SUPERSEDED_MESSAGE = "a later version of this record in the same input was written instead"
 
 
 class Executor:
@@ -46,31 +51,51 @@ class Executor:
         self.results = results
         self.dry_run = dry_run
         self.stopped: BillRateLimitError | None = None
+        #: Why the run was told to stop (a signal), if it was.
+        self.interrupted: str | None = None
+        #: BILL refused the sign-in, or could not be reached: nothing can be written.
+        self.refused: BillError | None = None
         self.write_calls = 0
         self._dry_ids = itertools.count(1)
 
     # -- entry point ----------------------------------------------------------------------
+
+    @property
+    def halted(self) -> bool:
+        return self.stopped is not None or self.interrupted is not None or self.refused is not None
 
     def execute(self, plan: Sequence[Planned]) -> None:
         for item in plan:
             if item.step is Step.FAIL:
                 self._outcome(item, Action.FAILED, code=item.code, message=item.message)
             elif item.step is Step.UNCHANGED:
-                self._outcome(item, Action.UNCHANGED, bill_id=_id(item.existing))
+                self._outcome(item, Action.UNCHANGED, bill_id=_id(item.existing), message=item.note)
+            elif item.step is Step.SUPERSEDED:
+                self._outcome(item, Action.SUPERSEDED, message=SUPERSEDED_MESSAGE)
         creates = [i for i in plan if i.step is Step.CREATE]
         others = [i for i in plan if i.step in (Step.UPDATE, Step.ARCHIVE)]
         if self.dry_run:
             self._dry_run(creates, others)
             return
+        # Objects that end archived are created (and archived) first: an archived and an
+        # active object may share a name, but BILL may refuse a second *active* one, which
+        # is what an archived one is until its archive call.
+        for group in (
+            [i for i in creates if i.archive_after],
+            [i for i in creates if not i.archive_after],
+        ):
+            self._create(group)
+            archive_after = [i for i in group if i.archive_after and i.existing and not i.outcome]
+            self._concurrently(archive_after, self._archive_created)
+        self._concurrently(others, self._update_one)
+
+    def _create(self, creates: list[Planned]) -> None:
         entry = catalog.get(creates[0].stream) if creates else None
         if entry is not None and entry.bulk_create_limit:
             for chunk in _chunks(creates, entry.bulk_create_limit):
                 self._guarded(chunk, self._bulk_create)
         else:
             self._concurrently(creates, self._create_one)
-        self._concurrently(others, self._update_one)
-        archive_after = [i for i in creates if i.archive_after and i.existing]
-        self._concurrently(archive_after, self._archive_created)
 
     # -- creates --------------------------------------------------------------------------
 
@@ -86,7 +111,7 @@ class Executor:
             )
             self._recover(chunk, lost_answers + 1, error)
             return
-        except BillRateLimitError:
+        except (BillRateLimitError, BillInterruptedError):
             raise
         except BillError as error:
             if len(chunk) == 1:
@@ -132,7 +157,7 @@ class Executor:
         if not missing:
             return
         settings = self.client.settings
-        if lost_answers > settings.max_retries:
+        if lost_answers > settings.max_retries or self.interrupted:
             for item in missing:
                 self._fail(item, error)
             return
@@ -148,10 +173,22 @@ class Executor:
         self.indexes[item.stream].put(record)
         self.references.remember(item.stream, item.incoming.given_id, str(record["id"]))
         item.existing = record
+        if self._mismatch(item, record):
+            return
         if item.archive_after:
             return  # recorded once archived
         message = "found in BILL after a lost answer; not sent again" if recovered else None
         self._outcome(item, Action.CREATED, bill_id=str(record["id"]), message=message)
+
+    def _mismatch(self, item: Planned, record: Any) -> bool:
+        """BILL took the write but holds something else than the input (a dropped field,
+        another total): the record failed, whatever the status said."""
+        found = written_mismatch(item.stream, item.body, record)
+        if found is None:
+            return False
+        code, message = found
+        self._outcome(item, Action.FAILED, bill_id=_id(item.existing), code=code, message=message)
+        return True
 
     def _archive_created(self, item: Planned) -> None:
         entry = catalog.get(item.stream)
@@ -172,6 +209,10 @@ class Executor:
             # A PATCH here only sets fields (changed lines go by PUT), so sending it again
             # after a lost answer or a 5xx has the effect of sending it once.
             record = self._write(item.change.method, path, item.change.body, repeatable=True)
+            if record:
+                self.indexes[item.stream].put(record)
+            if self._mismatch(item, record):
+                return
         if item.step is Step.ARCHIVE:
             record = self._write("POST", f"{path}/archive", None) or record
         if record:
@@ -197,7 +238,7 @@ class Executor:
 
     def _guarded(self, items: list[Planned], work: Callable[[list[Planned]], None]) -> None:
         """Run one unit of work; its errors become the records' outcomes, never a crash."""
-        if self.stopped is not None:
+        if self.halted:
             self._not_written(items)
             return
         try:
@@ -210,21 +251,48 @@ class Executor:
                 if item.outcome is None:
                     self._fail(item, error)
 
-    def _not_written(self, items: Iterable[Planned]) -> None:
+    def not_written_reason(self) -> tuple[str, str]:
+        """(code, message) of a record the run stopped before."""
+        if self.stopped is not None:
+            return "BDC_1144", "BILL's hourly request limit stopped the run before this record"
+        if self.refused is not None:
+            return str(self.refused.code or "SIGN_IN"), f"not written: {self.refused}"
+        return str(self.interrupted), (
+            f"the run was stopped ({self.interrupted}) before this record was written; run "
+            "again (re-runs never duplicate)"
+        )
+
+    def _not_written(self, items: Iterable[Planned], message: str | None = None) -> None:
+        code, reason = self.not_written_reason()
         for item in items:
             if item.outcome is not None:
-                continue  # written (or failed) before the limit stopped the rest
+                continue  # written (or failed) before the stop
             self._outcome(
                 item,
                 Action.NOT_WRITTEN,
                 bill_id=_id(item.existing),
-                code="BDC_1144",
-                message="BILL's hourly request limit stopped the run before this record",
+                code=code,
+                message=message or reason,
             )
 
     def _fail(self, item: Planned, error: BillError) -> None:
+        if isinstance(error, BillInterruptedError) or (
+            self.interrupted and isinstance(error, BillAmbiguousWriteError)
+        ):
+            # Stopped with this record's create unanswered: BILL may hold it; the next run
+            # finds it by its match key rather than creating it again.
+            self._not_written([item], message=f"{self.not_written_reason()[1]}; {error}")
+            return
+        retryable = isinstance(error, BillTransientError | BillAmbiguousWriteError) or (
+            (error.status or 0) >= 500 or error.code == CONCURRENCY_LIMIT
+        )
         self._outcome(
-            item, Action.FAILED, bill_id=_id(item.existing), code=error.code, message=str(error)
+            item,
+            Action.FAILED,
+            bill_id=_id(item.existing),
+            code=error.code,
+            message=str(error),
+            retryable=retryable,
         )
 
     def _outcome(self, item: Planned, action: Action, **kwargs: Any) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bill_core.writes import SHAPES, WriteShape, get_path
+from bill_core.writes import SHAPES, WriteShape, get_path, line_total
 
 #: Reference fields that may name their object instead of giving its id.
 NAME_REFERENCES = {
@@ -34,13 +34,17 @@ class Incoming:
     given_id: str | None = None
     #: `_sdc_deleted_at` or `archived: true`: the object should end archived.
     archive: bool = False
+    #: `_sdc_deleted_at`: the row was deleted at the source (nothing to do if BILL lacks it),
+    #: unlike `archived: true`, a record that exists archived (an organization copy).
+    deleted: bool = False
     #: Names given instead of ids, e.g. {"vendorId": "Acme"}.
     names: dict[str, str] = field(default_factory=dict)
 
 
 def incoming(stream: str, record: Mapping[str, Any]) -> Incoming:
     shape = SHAPES[stream]
-    archive = bool(record.get("_sdc_deleted_at")) or record.get("archived") is True
+    deleted = bool(record.get("_sdc_deleted_at"))
+    archive = deleted or record.get("archived") is True
     given_id = record.get("id")
     body: dict[str, Any] = {}
     for name, value in record.items():
@@ -76,6 +80,7 @@ def incoming(stream: str, record: Mapping[str, Any]) -> Incoming:
         body=_without_none(body),
         given_id=str(given_id) if given_id else None,
         archive=archive,
+        deleted=deleted,
         names=names,
     )
 
@@ -177,6 +182,20 @@ def same(wanted: Any, current: Any) -> bool:  # noqa: PLR0911 - one return per k
     return bool(wanted == current)
 
 
+def _with_line_totals(shape: WriteShape, current: dict[str, Any]) -> dict[str, Any]:
+    """An invoice's lines are read with price and quantity, and may be written with their
+    `amount` (total): each current line also shows its amount, so an input line given as
+    {amount, quantity} compares with what BILL holds (only for the comparison)."""
+    lines = current.get(shape.line_items or "")
+    if shape.stream != "invoices" or not isinstance(lines, list):
+        return current
+    shown = []
+    for line in lines:
+        total = line_total(line) if isinstance(line, Mapping) and "amount" not in line else None
+        shown.append(line if total is None else {**line, "amount": total})
+    return {**current, shape.line_items or "": shown}
+
+
 @dataclass(frozen=True)
 class Change:
     """How to bring an existing object to the input: PATCH changed fields, or PUT it whole."""
@@ -210,7 +229,8 @@ def diff(stream: str, body: Mapping[str, Any], existing: Mapping[str, Any]) -> C
                 for line in body[shape.line_items]
             ],
         }
-    changed = tuple(sorted(k for k, v in body.items() if not same(v, current.get(k))))
+    compared = _with_line_totals(shape, current)
+    changed = tuple(sorted(k for k, v in body.items() if not same(v, compared.get(k))))
     if not changed:
         return None
     if shape.line_items and shape.line_items in changed:
@@ -218,3 +238,38 @@ def diff(stream: str, body: Mapping[str, Any], existing: Mapping[str, Any]) -> C
         # (https://developer.bill.com/reference/replacebill). Lines without an id are new.
         return Change("PUT", {**current, **body}, changed)
     return Change("PATCH", {k: body[k] for k in changed}, changed)
+
+
+#: Codes of a write BILL accepted but stored differently from the input (target-billcom's own).
+AMOUNT_MISMATCH = "AMOUNT_MISMATCH"
+LINES_MISMATCH = "LINES_MISMATCH"
+
+
+def written_mismatch(stream: str, body: Mapping[str, Any], answer: Any) -> tuple[str, str] | None:
+    """(code, message) when BILL's answer to a create or update does not hold what the input
+    asked for: another number of lines, or another total (a bill's `amount`, an invoice's
+    `totalAmount` less sales tax) than the input's lines add up to. None when it does, or
+    when the input gives no lines."""
+    shape = SHAPES[stream]
+    lines = body.get(shape.line_items or "")
+    if not shape.line_items or not isinstance(lines, list) or not isinstance(answer, Mapping):
+        return None
+    stored = answer.get(shape.line_items)
+    if isinstance(stored, list) and len(stored) != len(lines):
+        return LINES_MISMATCH, (
+            f"BILL stored {len(stored)} line(s) for the {len(lines)} sent; the object is in "
+            "BILL as stored: check it there"
+        )
+    name = "amount" if stream == "bills" else "totalAmount"
+    total = answer.get(name)
+    if total is None or isinstance(total, bool):
+        return None
+    held = Decimal(str(total)) - Decimal(str(answer.get("salesTaxTotal") or 0))
+    totals = [line_total(line) if isinstance(line, Mapping) else None for line in lines]
+    wanted = sum((t for t in totals if t is not None), Decimal(0))
+    if held == wanted:
+        return None
+    return AMOUNT_MISMATCH, (
+        f"BILL stored {name} {held} but the lines sent add up to {wanted}; the object is in "
+        "BILL as stored: check its lines there (a field BILL ignored?)"
+    )

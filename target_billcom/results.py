@@ -19,8 +19,11 @@ class Action(str, enum.Enum):
     UNCHANGED = "unchanged"
     ARCHIVED = "archived"
     FAILED = "failed"
-    #: Not yet written when BILL's hourly limit stopped the run (re-run to write it).
+    #: Not yet written when BILL's hourly limit or a signal stopped the run (re-run it).
     NOT_WRITTEN = "not_written"
+    #: An earlier version of a record that came again later in the same input (Singer
+    #: RECORDs are upserts: the last version is the one written).
+    SUPERSEDED = "superseded"
     #: Read only to translate another organization's ids (classification streams).
     REFERENCE = "reference"
 
@@ -43,6 +46,7 @@ SUMMARY_COLUMNS = (
     Action.UPDATED,
     Action.UNCHANGED,
     Action.ARCHIVED,
+    Action.SUPERSEDED,
     Action.FAILED,
     Action.NOT_WRITTEN,
 )
@@ -56,6 +60,9 @@ class Results:
         self._lock = threading.Lock()
         self._counts: dict[str, Counter[str]] = defaultdict(Counter)
         self._failures: list[Outcome] = []
+        #: Records that failed for a reason a later run could fix by itself (5xx, network,
+        #: rate limits): STATE is then withheld, so the runner sends them again.
+        self.retryable_failures = 0
         self._path = Path(path) if path else None
         self._file: IO[str] | None = None
 
@@ -68,6 +75,7 @@ class Results:
         bill_id: str | None = None,
         code: str | None = None,
         message: str | None = None,
+        retryable: bool = False,
     ) -> Outcome:
         outcome = Outcome(
             stream=stream,
@@ -82,6 +90,7 @@ class Results:
             self._counts[stream][action.value] += 1
             if action is Action.FAILED:
                 self._failures.append(outcome)
+                self.retryable_failures += retryable
             if self._path is not None:
                 if self._file is None:  # opened on the first outcome: --test writes none
                     self._path.parent.mkdir(parents=True, exist_ok=True)

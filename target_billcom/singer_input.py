@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
 from singer_sdk.exceptions import MissingKeyPropertiesError, RecordsWithoutSchemaException
@@ -43,8 +43,13 @@ LINE_ERRORS = (InvalidInputLine, RecordsWithoutSchemaException, MissingKeyProper
 BadLine = Callable[[int, str | None, str], None]
 
 
+class InputStopped(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a signal handler into a reader waiting for its next line."""
+
+
 class TolerantSingerReader(SingerReader):
-    """The SDK's reader, but an unusable line is reported (`on_bad_line`) and skipped."""
+    """The SDK's reader, but an unusable line is reported (`on_bad_line`) and skipped, and
+    `stop()` (from a signal handler) ends the input: no further line is taken."""
 
     #: Called with (line number, stream if known, problem); set by the target.
     on_bad_line: BadLine | None = None
@@ -52,6 +57,16 @@ class TolerantSingerReader(SingerReader):
     def __init__(self) -> None:
         super().__init__()
         self.bad_lines = 0
+        self.stopped = False
+        #: True only while blocked waiting for the next line (nothing half-processed).
+        self._waiting = False
+
+    def stop(self) -> None:
+        """Take no further input. Call from a signal handler (main thread): a reader blocked
+        on its input is woken at once; one processing a line stops after it."""
+        self.stopped = True
+        if self._waiting:
+            raise InputStopped
 
     @override
     def process_lines(
@@ -60,21 +75,37 @@ class TolerantSingerReader(SingerReader):
         callbacks: dict[str, Callable[[dict[Any, Any]], None]],
     ) -> Counter[str]:
         stats: Counter[str] = Counter()
-        for number, line in enumerate(file_input or self.default_input, start=1):
-            if not line.strip():
-                continue  # a blank line carries no message: nothing to report
-            message, problem = self._message(line)
-            if message is None:
-                self._bad(number, None, problem)
-                continue
-            kind = message["type"]
-            try:
-                callbacks[kind](message)
-            except LINE_ERRORS as error:
-                self._bad(number, message.get("stream"), "was refused: " + _one_line(str(error)))
-                continue
-            stats[kind] += 1
+        try:
+            for number, line in enumerate(self._lines(file_input or self.default_input), 1):
+                if not line.strip():
+                    continue  # a blank line carries no message: nothing to report
+                message, problem = self._message(line)
+                if message is None:
+                    self._bad(number, None, problem)
+                    continue
+                kind = message["type"]
+                try:
+                    callbacks[kind](message)
+                except LINE_ERRORS as error:
+                    problem = "was refused: " + _one_line(str(error))
+                    self._bad(number, message.get("stream"), problem)
+                    continue
+                stats[kind] += 1
+        except InputStopped:
+            pass  # stopped while waiting for a line: none was half-processed
         return stats
+
+    def _lines(self, source: IO[str]) -> Iterator[str]:
+        lines = iter(source)
+        while not self.stopped:
+            self._waiting = True
+            try:
+                line = next(lines, None)
+            finally:
+                self._waiting = False
+            if line is None:
+                return
+            yield line
 
     def _message(  # noqa: PLR0911 - one return per way a line can be unusable
         self, line: str

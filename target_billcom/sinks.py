@@ -32,8 +32,9 @@ class BillSink(BatchSink):
     is_reference: ClassVar[bool] = False
     #: Bound by TargetBillcom.get_sink_class.
     run: ClassVar[Run]
-    #: A multiple of both bulk limits (20 vendors, 100 bills), so chunks stay full.
-    max_size = 10_000
+    #: A multiple of both bulk limits (20 vendors, 100 bills), so chunks stay full; the
+    #: SDK's `batch_size_rows` setting overrides it.
+    MAX_SIZE_DEFAULT = 10_000
     #: Bad records must not stop the run: each is validated by the planner, which gives
     #: a per-record error naming the field (the SDK would only log, or abort the whole run).
     fail_on_record_validation_exception = False
@@ -66,7 +67,7 @@ class BillSink(BatchSink):
     def process_batch(self, context: dict[str, Any]) -> None:
         self.run.drain_parents(self)
         records: Sequence[Mapping[str, Any]] = context.get("records", [])
-        self.run.write(self.bill_stream, records)
+        self.run.write(self.bill_stream, records, self.key_properties or ())
 
 
 class VendorsSink(BillSink):
@@ -119,9 +120,17 @@ class UnknownStreamSink(BillSink):
 
 
 def _without_format(definition: Any) -> Any:
+    """The schema without `format`, at every depth (`anyOf: [{format: date}, null]`,
+    nested objects, array items): the planner checks dates itself, per record."""
+    if isinstance(definition, list):
+        return [_without_format(item) for item in definition]
     if not isinstance(definition, Mapping):
         return definition
-    return {key: value for key, value in definition.items() if key != "format"}
+    return {
+        key: _without_format(value)
+        for key, value in definition.items()
+        if not (key == "format" and isinstance(value, str))  # a property named "format" stays
+    }
 
 
 SINKS: Mapping[str, type[BillSink]] = {

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from functools import cached_property
@@ -19,7 +21,7 @@ from singer_sdk.sinks import Sink
 
 from bill_core import catalog
 from bill_core.check import check_connection
-from bill_core.cli import exit_for_settings
+from bill_core.cli import check_config_files, check_environment, exit_for_settings
 from bill_core.client import active_clients, get_client
 from bill_core.errors import BillConfigError, BillError
 from bill_core.settings import ConnectionSettings, connection_properties
@@ -55,6 +57,19 @@ REFERENCE_STREAMS = frozenset(
 
 class RecordsFailedError(BillError):
     """Some records failed and `allow_failures` is false."""
+
+
+class RunInterruptedError(BillError):
+    """A signal stopped the run; exit with 128 + the signal's number, as a shell would."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        name = signal.Signals(signum).name
+        super().__init__(
+            f"Stopped by {name}: records not written are marked not_written in the results "
+            "file and STATE was not passed on",
+            hint="run again: what was written is matched, nothing is duplicated",
+        )
 
 
 class TargetBillcom(Target):
@@ -94,8 +109,8 @@ class TargetBillcom(Target):
             title="Results file",
             description=(
                 "JSON Lines file with one line per record: stream, match key, action "
-                "(created, updated, unchanged, archived, failed, not_written), BILL id, BILL "
-                "error code and message."
+                "(created, updated, unchanged, archived, superseded, failed, not_written), BILL "
+                "id, BILL or target-billcom error code and message. Must not be empty."
             ),
         ),
         th.Property(
@@ -128,6 +143,63 @@ class TargetBillcom(Target):
         if isinstance(self.message_reader, TolerantSingerReader):
             self.message_reader.on_bad_line = self._bad_input_line
         self._withheld_state_logged = False
+        #: The last STATE withheld while records wait for their references (sent once they
+        #: are written, if nothing else holds it back).
+        self._held_state: dict[str, Any] | None = None
+        self.interrupted_by: int | None = None
+        # The SDK's handlers drain every sink and exit 0, passing STATE on for records never
+        # written; these stop taking input instead (see _on_signal). Replacing a handler is
+        # plain Python (`signal.signal`), no SDK internals.
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, self._on_signal)
+        self._check_settings()
+        self.logger.info("Reading Singer messages (SIGTERM or SIGINT stops the run cleanly)")
+
+    def _check_settings(self) -> None:
+        """Settings the JSON Schema cannot judge, checked before any input is read."""
+        _ = self.match_keys
+        aliases = self.config.get("stream_aliases") or {}
+        wrong = sorted(
+            f"{source!r} to {name!r}"
+            for source, name in aliases.items()
+            if name not in SINKS and name not in REFERENCE_STREAMS
+        )
+        if wrong:
+            msg = f"`stream_aliases` maps {', '.join(wrong)}"
+            raise BillConfigError(msg, hint="map each to vendors, customers, bills or invoices")
+        if "results_path" in self.config and not str(self.config["results_path"] or "").strip():
+            msg = "`results_path` is empty"
+            raise BillConfigError(
+                msg,
+                hint=(
+                    "give a file for the results (every record gets a line there; default "
+                    "billcom-results.jsonl), or leave the setting out for the default"
+                ),
+            )
+
+    def _on_signal(self, signum: int, _frame: Any) -> None:
+        """SIGTERM/SIGINT: stop taking input; calls in flight finish (no new call, no retry);
+        every record not written gets a `not_written` line; STATE is withheld; exit
+        128 + signum. A second signal ends the process at once."""
+        if self.interrupted_by is not None:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        self.interrupted_by = signum
+        name = signal.Signals(signum).name
+        self.logger.warning(
+            "%s received: stopping. No more input is read, calls in flight finish, records "
+            "not written are marked not_written, STATE is not passed on (%s again to stop at "
+            "once)",
+            name,
+            name,
+        )
+        run = self.__dict__.get("run")  # a cached_property: only if the run started
+        if run is not None:
+            run.interrupt(name)
+        if isinstance(self.message_reader, TolerantSingerReader):
+            self.message_reader.stop()
 
     def _bad_input_line(self, number: int, stream: str | None, problem: str) -> None:
         message = f"input line {number} {problem}; the line was skipped"
@@ -137,11 +209,21 @@ class TargetBillcom(Target):
         )
 
     def _state_withheld_because(self) -> str | None:
+        if self.interrupted_by is not None:
+            return f"the run was stopped by {signal.Signals(self.interrupted_by).name}"
         if self.run.stopped is not None:
             return "BILL's hourly limit stopped the run before every record was written"
+        if self.run.executor.refused is not None:
+            return "BILL could not be signed in to"
         reader = self.message_reader
         if isinstance(reader, TolerantSingerReader) and reader.bad_lines:
             return f"{reader.bad_lines} input line(s) could not be read"
+        retryable = self.run.results.retryable_failures
+        if retryable:
+            return (
+                f"{retryable} record(s) failed for a reason a retry could fix (5xx, network, "
+                "rate limits)"
+            )
         return None
 
     @override
@@ -150,7 +232,11 @@ class TargetBillcom(Target):
         # records were left unwritten, or lines unread, would move the runner's bookmark past
         # them for good; withheld, the next run reads them again (re-runs never duplicate).
         reason = self._state_withheld_because()
+        if reason is None and len(self.run.deferred):
+            self._held_state = state  # passed on once the waiting records are written
+            return
         if reason is None:
+            self._held_state = None
             super()._write_state_message(state)
             return
         if not self._withheld_state_logged:
@@ -167,13 +253,16 @@ class TargetBillcom(Target):
         results_path = self.config.get("results_path") or None
         if results_path:
             _check_writable(results_path)
-        return Run(
+        run = Run(
             self,
             get_client(settings),
             match_keys=self.match_keys,
             results_path=results_path,
             dry_run=bool(self.config.get("dry_run", False)),
         )
+        if self.interrupted_by is not None:
+            run.interrupt(signal.Signals(self.interrupted_by).name)
+        return run
 
     @cached_property
     def match_keys(self) -> Mapping[str, tuple[str, ...]]:
@@ -212,6 +301,9 @@ class TargetBillcom(Target):
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
         run = self.run
+        run.finish(int(self.config.get("batch_size_rows") or BillSink.MAX_SIZE_DEFAULT))
+        if self._held_state is not None:
+            self._write_state_message(self._held_state)
         run.results.close()
         self.logger.info("Summary\n%s", run.results.summary_table())
         stats = run.client.stats
@@ -232,6 +324,10 @@ class TargetBillcom(Target):
             self.logger.error(
                 "Failed %s %s: %s", failure.stream, failure.match_key, failure.message
             )
+        if self.interrupted_by is not None:
+            raise RunInterruptedError(self.interrupted_by)
+        if run.executor.refused is not None:
+            raise run.executor.refused  # one message, exit 1 (records: not_written)
         if run.stopped is not None:
             return
         if failures and not self.config.get("allow_failures", False):
@@ -258,14 +354,27 @@ class TargetBillcom(Target):
         return command
 
     @classmethod
+    @override
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        check_config_files(cls.logger, ctx, value)
+        return super().cb_config(ctx, param, value)
+
+    @classmethod
     def _connection_test(cls, ctx: click.Context, _: click.Parameter, value: bool) -> None:
         if not value:
             return
         config_input = ctx.params.get("config")
         config = getattr(config_input, "config", None) or {}
         try:
-            target = cls(config=config, validate_config=True)
+            check_environment(cls, config_input)
+            target = cls(
+                config=config,
+                parse_env_config=bool(getattr(config_input, "parse_env", False)),
+                validate_config=True,
+            )
             verdict = check_connection(target.run.client)
+        except ConfigValidationError as error:
+            exit_for_settings(cls.logger, error, cls.name)
         except BillError as error:
             cls.logger.error("Connection check failed: %s", error)
             ctx.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else 1)
@@ -277,12 +386,16 @@ class TargetBillcom(Target):
     def invoke(cls, *args: Any, **kwargs: Any) -> None:
         """Run the CLI; BILL errors end the run with a one-line message and an exit code."""
         try:
+            check_environment(cls, kwargs.get("config"))
             super().invoke(*args, **kwargs)
         except ConfigValidationError as error:
             exit_for_settings(cls.logger, error, cls.name)
         except RecordsFailedError as error:
             cls.logger.error("%s", error)
             sys.exit(EXIT_FAILED_RECORDS)
+        except RunInterruptedError as error:
+            cls.logger.error("%s", error)
+            sys.exit(128 + error.signum)
         except BillError as error:
             cls.logger.error("%s", error)
             sys.exit(EXIT_CONFIG_ERROR if isinstance(error, BillConfigError) else 1)

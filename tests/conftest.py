@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from bill_core.client import clear_clients
 from bill_core.errors import BillError
@@ -24,6 +26,12 @@ STRICT_BILL: dict[str, Any] = {
     "refuse_filters_with_page": True,
     "refuse_undocumented_updated_time_filter": True,
 }
+
+# CI (CI=true) replays a fixed sequence of examples, so a run can be repeated; locally each
+# run draws new ones (and Hypothesis replays the failures it found before).
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 #: Loggers of the code under test, recorded at every level while a test runs in-process.
 PRODUCT_LOGGERS = ("bill_core", "tap_billcom", "tap-billcom", "target_billcom", "target-billcom")

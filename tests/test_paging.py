@@ -63,10 +63,21 @@ def test_a_page_full_of_one_timestamp_follows_the_page_token_through_the_tie() -
     position = ListPosition(since=since, seen_at_since=frozenset({"a"}))
     page = [record(f"t{i}", 2) for i in range(3)]
     following = cursor.next_position(position, page, "offset-100")
-    assert following == ListPosition(since, frozenset({"a", "t0", "t1", "t2"}), "offset-100")
-    # Once the tie block ends, keyset resumes from the new timestamp.
-    after = cursor.next_position(following, [record("t3", 2), record("z", 9)], "offset-200")
-    assert after == ListPosition(since="2026-01-01T00:00:09.000+00:00", seen_at_since={"z"})
+    block = frozenset({"a", "t0", "t1", "t2"})
+    assert following == ListPosition(since, block, "offset-100", block_pass=1, block_start=1)
+    # While the block is read, only its records are emitted (z comes after it).
+    tail = [record("t3", 2), record("z", 9)]
+    assert [r["id"] for r in cursor.fresh(following, tail)] == ["t3"]
+    # Once the block ends, it is read again (offsets shift when one of its records is
+    # updated meanwhile), dropping what was emitted ...
+    again = cursor.next_position(following, tail, "offset-200")
+    assert again == ListPosition(since, block | {"t3"}, block_pass=2, block_start=5)
+    assert cursor.fresh(again, [record("t0", 2), record("t3", 2), record("z", 9)]) == []
+    # ... and when a reading finds nothing new, keyset resumes strictly after the block.
+    after = cursor.next_position(again, [record("t3", 2), record("z", 9)], None)
+    assert after == ListPosition(since, after_block=True)
+    assert cursor.params(after)["filters"] == 'updatedTime:gt:"2026-01-01T00:00:02.000Z"'
+    assert [r["id"] for r in cursor.fresh(after, [record("z", 9)])] == ["z"]
 
 
 def test_absent_or_empty_next_page_ends_the_list() -> None:

@@ -14,6 +14,7 @@ tests/test_tap_faults.py asserts) to print the README's reliability table.
 from __future__ import annotations
 
 import itertools
+import json
 import tempfile
 import threading
 from collections import Counter
@@ -30,7 +31,16 @@ from bill_core.paging import parse_time
 from bill_emulator import Emulator, EmulatorConfig, Fault
 from tap_billcom.tap import EXIT_HOURLY_LIMIT
 from tests.conftest import config_for
-from tests.taprun import SCAN, TapRun, kill, run_tap, start_tap
+from tests.taprun import (
+    SCAN,
+    TapRun,
+    discovered_catalog,
+    kill,
+    parse_messages,
+    run_tap,
+    scan_tap_run,
+    start_tap,
+)
 
 STREAMS = ("vendors", "bills", "invoices")
 PAGE = 100
@@ -488,3 +498,114 @@ COVERED_ELSEWHERE = [
     single_fault("truncate"),
     single_fault("malformed"),
 ]
+
+
+# -- stops by signal, sign-in, first contact, blocks of one timestamp --------------------------
+
+
+def stopped_by_signal(signum: int) -> Callable[[Tally], None]:
+    """SIGTERM/SIGINT the tap mid-stream: it writes the last STATE, exits 128+signal, and a run
+    restarted from that STATE loses nothing."""
+
+    def body(tally: Tally) -> None:
+        emulator = Emulator(EmulatorConfig(records=1000, latency_seconds=0.03))
+        with emulator.serve() as base_url, tempfile.TemporaryDirectory() as folder:
+            config = config_for(base_url)
+            tap = start_tap(Path(folder), config, streams=STREAMS)
+            reached = tap.wait_for(3, "STATE")
+            tap.process.send_signal(signum)
+            tap.process.wait(timeout=60)
+            stdout, stderr = tap.output()
+            stopped = TapRun(tap.process.returncode, stdout, stderr, parse_messages(stdout))
+            scan_tap_run(stopped, config, emulator=emulator)
+            second = sync(emulator, state=stopped.last_state)
+        tally.faults = 1
+        tally.expect(reached, "the tap ended before the signal")
+        tally.expect(stopped.returncode == 128 + signum, f"exit {stopped.returncode}")
+        tally.expect(stopped.messages[-1]["type"] == "STATE", "the last STATE was not flushed")
+        ok(tally, second, "the restarted run")
+        judge(tally, emulator, [stopped, second], STREAMS)
+
+    return body
+
+
+def refused_sign_in(tally: Tally) -> None:
+    """A wrong password with every stream selected and 3 in flight: one sign-in attempt."""
+    emulator = Emulator(EmulatorConfig(records=300))
+    with emulator.serve():
+        run = sync(emulator, EVERY_STREAM, password="wrong-password", max_concurrent_requests=3)
+    attempts = sum(1 for r in emulator.requests if r.path == "/v3/login")
+    tally.runs, tally.faults = 1, 1
+    tally.expect(run.returncode == 1, f"exit {run.returncode}")
+    tally.expect(attempts == 1, f"{attempts} sign-in attempts")
+    tally.expect("BDC_1101" in run.stderr, "the refusal is not named")
+
+
+def unreachable(tally: Tally) -> None:
+    """BILL cannot be reached (nothing listens at base_url): reported after 2 attempts."""
+    emulator = Emulator(EmulatorConfig(records=10))
+    with emulator.serve() as base_url:
+        pass  # served once, closed: its port now refuses connections
+    run = run_tap({**config_for(base_url), "max_retries": 8}, streams=EVERY_STREAM)
+    tally.runs, tally.faults = 1, 1
+    tally.expect(run.returncode == 1, f"exit {run.returncode}")
+    tally.expect(run.stderr.count("retry 1/1") == 1, "not exactly one retry")
+    tally.expect(f"Cannot reach BILL at {base_url}" in run.stderr, "the URL is not named")
+
+
+def block_updated_while_paging(tally: Tally) -> None:
+    """250 bills of one updatedTime (a bulk import), read by page token; one of the first
+    page is updated while the block is read, shifting BILL's offsets."""
+    emulator = Emulator(EmulatorConfig(records=600))
+    demo = emulator.organization()
+    block = emulator.add_organization(seeded=False)
+    stamp = "2026-03-01T10:00:00.000+00:00"
+    bills = [{**b, "createdTime": stamp, "updatedTime": stamp} for b in demo.list("bills")[:250]]
+    block.load({"bills": bills}, parse_ms(stamp))
+    pages = Counter[str]()
+
+    def change(request: Any) -> None:
+        if request.method == "GET" and request.path == "/v3/bills":
+            pages["bills"] += 1
+            if pages["bills"] == 3:
+                tally.faults += 1
+                block.update("bills", bills[1]["id"], {"description": "changed mid-block"})
+
+    emulator.on_request(change)
+    with emulator.serve() as base_url:
+        config = config_for(base_url, organization_id=block.organization_id)
+        first = run_tap(config, streams=["bills"], emulator=emulator)
+    ok(tally, first)
+    tally.expect(pages["bills"] >= 3, "the change never happened")
+    tally.runs = 1
+    current = {b["id"]: b["updatedTime"] for b in block.list("bills")}
+    emitted = Counter((r["id"], r["updatedTime"]) for r in first.records.get("bills", []))
+    missing = set(current.items()) - set(emitted)
+    tally.lost = len(missing)
+    tally.duplicates = sum(n - 1 for n in emitted.values())
+    tally.expect(not missing, f"{len(missing)} bill(s) never emitted in their current version")
+
+
+def parse_ms(text: str) -> int:
+    return int(parse_time(text).timestamp() * 1000)
+
+
+@cache
+def every_stream() -> list[str]:
+    return [entry["tap_stream_id"] for entry in json.loads(discovered_catalog())["streams"]]
+
+
+EVERY_STREAM = every_stream()
+
+NEW_SCENARIOS = [
+    Scenario("SIGTERM mid-stream, restart from the flushed STATE", stopped_by_signal(15)),
+    Scenario("SIGINT mid-stream, restart from the flushed STATE", stopped_by_signal(2)),
+    Scenario("wrong password, every stream, 3 in flight: sign-in attempts", refused_sign_in),
+    Scenario("BILL unreachable on first contact (connection refused)", unreachable),
+    Scenario("block of 250 equal updatedTimes, one updated while read", block_updated_while_paging),
+]
+
+
+@pytest.mark.parametrize("scenario", NEW_SCENARIOS, ids=[s.name for s in NEW_SCENARIOS])
+def test_tap_stops_signs_in_and_pages_blocks_cleanly_under(scenario: Scenario) -> None:
+    assert_clean(scenario.run())

@@ -361,3 +361,130 @@ SCENARIOS = [
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_target_leaves_one_bill_object_per_record_under(scenario: Scenario) -> None:
     assert_clean(scenario.run())
+
+
+# -- signals, versions, late references, outages -------------------------------------------
+
+
+def stopped_by_signal(signum: int) -> Callable[[Tally], None]:
+    """SIGTERM/SIGINT mid-run: calls in flight finish, nothing new is sent, every record not
+    written gets a not_written line, no STATE; the re-run writes the rest."""
+
+    def body(tally: Tally) -> None:
+        emulator = Emulator(EmulatorConfig(records=50, latency_seconds=0.02))
+        creates = threading.Event()
+        seen = Counter[str]()
+
+        def watch(request: Any) -> None:
+            if request.method == "POST" and request.path == "/v3/invoices":
+                seen["invoices"] += 1
+                if seen["invoices"] == 3:
+                    creates.set()
+
+        emulator.on_request(watch)
+        with emulator.serve() as base_url, tempfile.TemporaryDirectory() as folder:
+            config = config_for(base_url, results_path=str(Path(folder, "stopped.jsonl")))
+            with SAMPLE.open() as sample_input:
+                process = start_target(Path(folder), config, sample_input)
+                tally.expect(creates.wait(timeout=60), "the target never created invoices")
+                process.send_signal(signum)
+                stdout, stderr = process.communicate(timeout=60)
+            lines = [json.loads(x) for x in Path(folder, "stopped.jsonl").read_text().splitlines()]
+            secrets = [*config_secrets(config), *emulator.secret_values()]
+            assert_no_secret(stdout, secrets, kind="target stdout (STATE)")
+            assert_no_secret(stderr, secrets, kind="target stderr (logs, errors)")
+            stopped = TargetRun(process.returncode, stdout, stderr, lines)
+            rerun = target(emulator)
+        tally.runs, tally.faults = 2, 1
+        tally.expect(process.returncode == 128 + signum, f"exit {process.returncode}")
+        tally.expect(stdout == "", "STATE passed on after the stop")
+        one_line_per_record(tally, stopped)
+        tally.expect(stopped.actions().get("not_written", 0) > 0, "nothing was left unwritten")
+        ok(tally, rerun, "the re-run")
+        census(tally, emulator)
+
+    return body
+
+
+def versions_in_one_run(tally: Tally) -> None:
+    """Every record sent twice, the second time changed (a tap re-sending what changed while
+    it paged): BILL holds one object per record, in its last version."""
+    emulator = Emulator(EmulatorConfig(records=50))
+    messages = [json.loads(line) for line in SAMPLE_TEXT.splitlines()]
+    again = []
+    for message in messages:
+        if message["type"] == "RECORD" and message["stream"] in ("vendors", "customers"):
+            changed = {**message["record"], "phone": "4085550100"}
+            again.append({**message, "record": changed})
+    with emulator.serve():
+        run = target(emulator, singer_lines([*messages, *again]))
+    tally.runs, tally.faults = 1, len(again)
+    ok(tally, run)
+    superseded = sum(1 for line in run.results if line["action"] == "superseded")
+    tally.expect(superseded == len(again), f"{superseded} superseded lines for {len(again)}")
+    organization = emulator.organization()
+    for stream in ("vendors", "customers"):
+        held = [
+            r
+            for r in organization.list(stream)
+            if key(stream, r) in {key(stream, i) for i in INPUT[stream]}
+        ]
+        stale = [r for r in held if r.get("phone") != "4085550100"]
+        tally.lost += len(stale)
+        tally.expect(not stale, f"{stream}: {len(stale)} held in an earlier version")
+    census(tally, emulator)
+
+
+def children_before_parents(tally: Tally) -> None:
+    """Bills and invoices first, their vendors and customers last, in batches of 10 (a sink
+    drains every batch_size_rows): the children wait for their parents, all land."""
+    emulator = Emulator(EmulatorConfig(records=50))
+    messages = [json.loads(line) for line in SAMPLE_TEXT.splitlines()]
+    order = {"bills": 0, "invoices": 1, "vendors": 2, "customers": 3}
+    messages.sort(key=lambda m: (order.get(m.get("stream", ""), 4), m["type"] != "SCHEMA"))
+    with emulator.serve():
+        run = target(emulator, singer_lines(messages), batch_size_rows=10)
+    waited = run.stderr.count("wait for objects they reference")
+    tally.runs, tally.faults = 1, waited
+    ok(tally, run)
+    one_line_per_record(tally, run)
+    tally.expect(waited > 0, "no record had to wait")
+    census(tally, emulator)
+
+
+def outage_then_rerun(tally: Tally) -> None:
+    """503 on every invoice create until the retries run out: the invoices fail, STATE is
+    not passed on (an incremental ERP tap sends them again), the re-run writes them."""
+    emulator = Emulator(EmulatorConfig(records=50))
+    outage = Fault("error", path_prefix="/v3/invoices", method="POST", status=503, times=10_000)
+    emulator.faults.add(outage)
+    text = singer_lines(
+        [*map(json.loads, SAMPLE_TEXT.splitlines()), {"type": "STATE", "value": {"erp": 1}}]
+    )
+    with emulator.serve():
+        first = target(emulator, text, max_retries=1)
+        outage.times = outage.fired  # the outage is over
+        second = target(emulator, text)
+    tally.runs, tally.faults = 2, outage.fired
+    ok(tally, first, "the run during the outage", code=1)
+    tally.expect(first.states == [], f"STATE passed on: {first.states}")
+    tally.expect(
+        first.actions("invoices") == {"failed": len(INPUT["invoices"])}, str(first.actions())
+    )
+    ok(tally, second, "the re-run")
+    tally.expect(second.states == [{"erp": 1}], "STATE not passed on by the clean re-run")
+    census(tally, emulator)
+
+
+NEW_SCENARIOS = [
+    Scenario("SIGTERM during invoice creates, then re-run", stopped_by_signal(15)),
+    Scenario("SIGINT during invoice creates, then re-run", stopped_by_signal(2)),
+    Scenario("every vendor and customer sent twice in one run, changed", versions_in_one_run),
+    Scenario("bills and invoices before their parents, batches of 10", children_before_parents),
+    Scenario("503 on every invoice create: STATE withheld, re-run", outage_then_rerun),
+]
+
+
+@pytest.mark.parametrize("scenario", NEW_SCENARIOS, ids=[s.name for s in NEW_SCENARIOS])
+def test_target_accounts_for_every_record_under(scenario: Scenario) -> None:
+    assert_clean(scenario.run())

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +28,7 @@ from bill_core.errors import BillConfigError
 from bill_core.settings import BASE_URLS, ConnectionSettings
 from bill_emulator import Emulator
 from tests.conftest import InProcessOutput, config_for
-from tests.taprun import SCAN, STATIC_SECRETS, SecretScan, run_tap
+from tests.taprun import ROOT, SCAN, STATIC_SECRETS, SecretScan, assert_no_secret, run_tap
 from tests.targetrun import messages_for, run_target, singer_lines
 from tests.test_client import mfa_remember_me_id
 
@@ -165,3 +168,41 @@ def test_tls_verification_stays_on_against_bills_hosts_whatever_the_caller_asks(
     assert settings.base_url.startswith("https://")
     # Sign-in, a call, a call asking for verify=False, a call with a CA bundle of its own.
     assert adapter.verify == [True, True, True, "/etc/ssl/certs/ca-bundle.pem"]
+
+
+SECRET_SETTINGS = ("password", "dev_key", "mfa_remember_me_id")
+
+
+@pytest.mark.parametrize("plugin", ["tap_billcom", "target_billcom"])
+@pytest.mark.parametrize("setting", SECRET_SETTINGS)
+@pytest.mark.parametrize(
+    "wrong", [987654321, ["SECRET-PART-ONE", "SECRET-PART-TWO"], {"k": "SECRET-IN-OBJECT"}]
+)
+def test_a_secret_setting_of_the_wrong_type_is_never_shown_in_any_mode(
+    tap_config: dict[str, Any], tmp_path: Path, plugin: str, setting: str, wrong: Any
+) -> None:
+    """Every message added for bad settings names the setting, never its value: the run,
+    `--test` and `--discover` (tap) alike, whatever the wrong type."""
+    config = {**tap_config, setting: wrong}
+    if setting == "mfa_remember_me_id":
+        config["mfa_device"] = "ci-runner"
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    secrets = [json.dumps(wrong), str(wrong), "SECRET-PART-ONE", "SECRET-IN-OBJECT", "987654321"]
+    modes = [[], ["--test"], *([["--discover"]] if plugin == "tap_billcom" else [])]
+    for mode in modes:
+        result = subprocess.run(
+            [sys.executable, "-m", plugin, "--config", str(path), *mode],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        if mode != ["--discover"]:  # discovery needs no valid settings
+            assert result.returncode == 2, (mode, result.stderr[-2000:])
+            assert f"`{setting}` is not of type 'string'" in result.stderr
+            assert "(value not shown)" in result.stderr
+        assert_no_secret(result.stderr, secrets, kind=f"{plugin} stderr (logs, errors)")
+        assert_no_secret(result.stdout, secrets, kind=f"{plugin} stdout")

@@ -48,7 +48,7 @@ def test_refused_sign_in_names_the_cause_and_the_fix(
     [
         ({"organization_id": "00602AAAAAAAAAAAAAAA"}, "does not start with 008"),
         ({"password": ""}, "Missing setting(s) `password`"),
-        ({"environment": "staging"}, "'staging' is not one of ['production', 'sandbox']"),
+        ({"environment": "staging"}, "`environment` is not one of ['production', 'sandbox']"),
         ({"base_url": "http://127.0.0.1:1/v3"}, "ends with /v3"),
         ({"max_concurrent_requests": 5}, "use 1, 2 or 3"),
         ({"mfa_remember_me_id": "abc-remember"}, "must be set together"),

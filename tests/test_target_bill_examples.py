@@ -5,20 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from bill_emulator import Emulator
 from tests.targetrun import messages_for, run_target, singer_lines
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "target-billcom drops an invoice line's `amount` (its write shape has none), so a "
-        "line written as BILL's 'Replace an invoice' example writes it, {amount, quantity}, "
-        "arrives without a price; issue 12 fixes the target"
-    ),
-)
 def test_an_invoice_line_given_as_amount_and_quantity_keeps_its_amount(
     emulator: Emulator, tap_config: dict[str, Any]
 ) -> None:

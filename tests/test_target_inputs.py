@@ -56,7 +56,7 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     ("vendors", {"email": "no-name@example.com"}, "name"),
     ("vendors", {"name": "V" * 150}, "at most 100"),
     ("vendors", {"name": 12345}, "must be text"),
-    ("vendors", {"name": "Good Vendor LLC", "email": "second@example.com"}, "duplicate"),
+    ("vendors", {"id": "erp-2", "name": "Good Vendor LLC", "email": "2@example.com"}, "duplicate"),
     ("customers", {"name": "No Email Customer"}, "email: is required"),
     ("bills", bill(number="B-1", vendorName="Nobody Such Vendor"), "no vendor named"),
     ("bills", bill(number="B-2", dueDate="2026-13-45"), "not a valid calendar date"),
@@ -65,7 +65,7 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     ("bills", bill(number="B-5", billLineItems=[{"amount": Decimal("1.234")}]), "decimals"),
     ("bills", bill(number="B-6", billLineItems=[{"amount": "abc"}]), "is not a number"),
     ("bills", bill(number="B-7", billLineItems=[]), "non-empty list"),
-    ("bills", bill(number="GOOD-1"), "duplicate"),
+    ("bills", bill(number="GOOD-1", id="erp-b-2"), "duplicate"),
     (
         "bills",
         bill(
@@ -124,11 +124,19 @@ def test_each_bad_record_gets_its_own_error_and_the_good_ones_land(
 
 
 def sorted_like(failed: list[dict[str, Any]], bad: list[Any]) -> list[dict[str, Any]]:
-    """Failures in input order per stream (the target reports each stream in order)."""
-    by_stream: dict[str, list[dict[str, Any]]] = {}
-    for line in failed:
-        by_stream.setdefault(line["stream"], []).append(line)
-    return [by_stream[stream].pop(0) for stream, _, _ in bad]
+    """Failures in the order of `bad`: each expected text takes the first failure of its
+    stream that says it (a record whose reference is missing is reported at end of input,
+    after waiting for it)."""
+    left = list(failed)
+    ordered = []
+    for stream, _, expected in bad:
+        line = next(
+            (f for f in left if f["stream"] == stream and expected in f["message"]),
+            next(f for f in left if f["stream"] == stream),
+        )
+        left.remove(line)
+        ordered.append(line)
+    return ordered
 
 
 def test_allow_failures_exits_zero_but_still_reports(
@@ -241,6 +249,29 @@ def test_round_trip_organization_a_to_b_equals_a_on_every_business_field() -> No
         for record in organization_a.list(stream):
             kept = ("name", "firstName", "lastName", "type", "account", "daysDue")
             organization_b.create(stream, {k: record[k] for k in kept if k in record})
+    # An archived vendor and an active one of the same name (BILL allows it), each with an
+    # open bill: the copy keeps them apart.
+    for vendor in organization_a.list("vendors")[:2]:
+        twin = organization_a.create("vendors", {"name": vendor["name"], "email": "t@x.com"})
+        organization_a.archive("vendors", twin["id"])
+        for number, owner in enumerate((vendor, twin)):
+            organization_a.create(
+                "bills",
+                {
+                    "vendorId": owner["id"],
+                    "vendorName": owner["name"],
+                    "dueDate": "2026-12-31",
+                    "invoice": {
+                        "invoiceNumber": f"TWIN-{vendor['name']}-{number}",
+                        "invoiceDate": "2026-12-01",
+                    },
+                    "billLineItems": [{"amount": 10.0, "quantity": 1, "price": 10.0}],
+                },
+            )
+    terms = sum(
+        1 for v in organization_a.list("vendors") if get_path(v, "additionalInfo.paymentTermId")
+    )
+    assert terms, "the seeded vendors carry payment terms"
     streams = [*CLASSIFICATIONS, "vendors", "customers", "bills", "invoices"]
     with emulator.serve() as base_url:
         config_a = config_for(base_url)
@@ -254,9 +285,14 @@ def test_round_trip_organization_a_to_b_equals_a_on_every_business_field() -> No
         again = run_target(config_b, from_a.stdout, emulator=emulator)
         assert write_calls(emulator) == []
         assert again.returncode == 0
+    names_a = _names(from_a.records)
+    names_b = _names(from_b.records)
+    # Every writable field, the vendor's payment term included (an id of each organization).
+    term = "additionalInfo.paymentTermId"
+    terms_a = sorted(names_a.get(get_path(v, term), "-") for v in from_a.records["vendors"])
+    terms_b = sorted(names_b.get(get_path(v, term), "-") for v in from_b.records["vendors"])
+    assert terms_a == terms_b
     for stream in ("vendors", "customers", "bills", "invoices"):
-        names_a = _names(from_a.records)
-        names_b = _names(from_b.records)
         a = sorted(json_dumps(business(stream, r, names_a)) for r in from_a.records[stream])
         b = sorted(json_dumps(business(stream, r, names_b)) for r in from_b.records[stream])
         assert a == b, stream
@@ -271,5 +307,6 @@ def _names(records: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
     names = {}
     for stream in (*CLASSIFICATIONS, "vendors", "customers"):
         for record in records.get(stream, []):
-            names[record["id"]] = f"<{stream}:{key_view(stream, record)['name']}>"
+            archived = ":archived" if record.get("archived") else ""
+            names[record["id"]] = f"<{stream}:{key_view(stream, record)['name']}{archived}>"
     return names

@@ -139,7 +139,7 @@ def test_patch_keeps_a_vendors_bank_account(organization: Organization) -> None:
         organization,
         "vendors",
         vendor["id"],
-        {"paymentInformation": {"payeeName": "W", "bankAccount": {"accountNumber": "999"}}},
+        {"paymentInformation": {"payeeName": "W", "bankAccount": {"accountNumber": "999000111"}}},
     )
     assert patched["paymentInformation"] == {"payeeName": "W", "bankAccount": bank}
 
